@@ -1,0 +1,133 @@
+"""Command line: ``python -m inpaintkit check | run | inpaint``.
+
+Errors a user can cause (a missing file, a bad preset) print one line on stderr
+and exit with status 2; they never print a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import InpaintkitError
+
+
+def cmd_check(args) -> int:
+    import platform
+    from . import __version__, presets
+    ok = True
+    print(f"inpaintkit {__version__} on Python {platform.python_version()} ({platform.machine()})")
+    for mod in ("numpy", "keras", "tensorflow", "torch", "skimage", "cv2", "matplotlib", "ipywidgets", "h5py"):
+        try:
+            m = __import__(mod)
+            print(f"  {mod:<11} {getattr(m, '__version__', '?')}")
+        except Exception as e:  # noqa: BLE001 - report anything that breaks an import
+            required = mod not in ("torch",)
+            ok = ok and not required
+            print(f"  {mod:<11} MISSING ({'required' if required else 'optional'}): {type(e).__name__}")
+    from . import backend
+    gpus = backend.accelerators()
+    print(f"  backend     {backend.NAME} {backend.backend_version()} (set KERAS_BACKEND to change)")
+    print(f"  devices     {', '.join(gpus) if gpus else 'CPU only'} ({backend.threads()} CPU threads)")
+    try:
+        print(f"  preset      {presets.active().summary()}")
+    except InpaintkitError as e:
+        ok = False
+        print(f"  preset      ERROR {e}")
+    from . import weights
+    print(f"  weights     {', '.join(weights.names()) or 'none shipped yet'}")
+    print("usable" if ok else "NOT usable: install the missing packages (see README)")
+    return 0 if ok else 1
+
+
+def cmd_run(args) -> int:
+    import nbformat
+    from nbclient import NotebookClient
+
+    from . import presets
+    presets.get(args.preset)
+    env_backup = dict(os.environ)
+    os.environ[presets.ENV_VAR] = args.preset
+    os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "0")
+    if args.backend:
+        os.environ["KERAS_BACKEND"] = args.backend
+    try:
+        for name in args.notebooks:
+            path = Path(name)
+            if not path.is_file() or path.suffix != ".ipynb":
+                raise InpaintkitError(f"notebook: expected an existing .ipynb file, got {name!r}")
+            nb = nbformat.read(path, as_version=4)
+            t0 = time.perf_counter()
+            client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
+                                    resources={"metadata": {"path": str(path.parent.resolve())}})
+            try:
+                client.execute()
+            except Exception as e:  # noqa: BLE001 - a failing cell: report it, keep the partial copy
+                out = _save(nb, path, args)
+                print(f"FAILED {path} after {time.perf_counter() - t0:.0f}s: {str(e).splitlines()[0][:300]}\n"
+                      f"  partial output saved to {out}", file=sys.stderr)
+                return 1
+            out = _save(nb, path, args)
+            print(f"ran {path} on preset {args.preset!r} in {time.perf_counter() - t0:.1f}s -> {out}")
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+    return 0
+
+
+def _save(nb, path: Path, args) -> Path:
+    import nbformat
+    if args.inplace:
+        out = path
+    else:
+        out_dir = Path(args.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = out_dir / path.name
+    nbformat.write(nb, out)
+    return out
+
+
+def cmd_inpaint(args) -> int:
+    from . import methods
+    methods.inpaint_file(args.image, args.mask, args.out, method=args.method, weights=args.weights,
+                         seed=args.seed)
+    print(f"wrote {args.out} ({args.method})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m inpaintkit", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="versions, backend, GPU or not, active preset")
+    c.set_defaults(fn=cmd_check)
+    r = sub.add_parser("run", help="execute notebooks headless and save the executed copies")
+    r.add_argument("notebooks", nargs="+")
+    r.add_argument("--preset", default=os.environ.get("INPAINTKIT_PRESET", "class"))
+    r.add_argument("--backend", choices=("tensorflow", "torch", "jax"), default=None)
+    r.add_argument("--out-dir", default="executed", help="where executed copies go (default: executed/)")
+    r.add_argument("--inplace", action="store_true", help="overwrite the notebook with its executed copy")
+    r.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    r.set_defaults(fn=cmd_run)
+    i = sub.add_parser("inpaint", help="fill the holes of an image")
+    i.add_argument("image")
+    i.add_argument("--mask", required=True, help="image of the same size, non-zero = hole")
+    i.add_argument("--method", default="telea")
+    i.add_argument("--out", required=True)
+    i.add_argument("--weights", default=None, help="a .weights.h5 file (learned methods) instead of the shipped one")
+    i.add_argument("--seed", type=int, default=0)
+    i.set_defaults(fn=cmd_inpaint)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except InpaintkitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

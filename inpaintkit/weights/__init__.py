@@ -1,0 +1,130 @@
+"""Shipped weights: ``.weights.h5`` files plus ``manifest.json``.
+
+Each manifest entry records how the file was made (the exact command, preset,
+steps, seed, wall time), its measured metrics, its sha256, and how to build the
+model it belongs to (``builder`` = ``"module:function"`` and its ``config``)::
+
+    from inpaintkit import weights
+    net = weights.load("glcic_photos")          # built, checked and loaded
+    weights.entry("glcic_photos")["metrics"]
+
+Loading never unpickles anything: ``.weights.h5`` is plain HDF5.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InpaintkitError
+
+HERE = Path(__file__).resolve().parent
+MANIFEST = HERE / "manifest.json"
+
+
+def manifest() -> dict:
+    if not MANIFEST.exists():
+        return {}
+    return json.loads(MANIFEST.read_text())
+
+
+def names() -> list[str]:
+    return sorted(manifest())
+
+
+def available(name: str) -> bool:
+    return name in manifest() and (HERE / manifest()[name]["file"]).exists()
+
+
+def entry(name: str) -> dict:
+    m = manifest()
+    if name not in m:
+        raise InpaintkitError(f"weights: expected one of {', '.join(sorted(m)) or '(none shipped)'}, got {name!r}")
+    return m[name]
+
+
+def sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def path(name: str, verify: bool = True) -> Path:
+    """The file of shipped weights ``name``, checked against the manifest's sha256."""
+    e = entry(name)
+    p = HERE / e["file"]
+    if not p.exists():
+        raise InpaintkitError(f"weights {name!r}: expected file {p}, it is missing (reinstall inpaintkit)")
+    if verify and sha256(p) != e["sha256"]:
+        raise InpaintkitError(
+            f"weights {name!r}: {p.name} does not match the manifest's sha256 {e['sha256'][:12]}...; "
+            f"the file is corrupt or was replaced. Retrain it with: {e.get('command', '?')}")
+    return p
+
+
+def build(name: str):
+    """Build the (untrained) model that shipped weights ``name`` belong to."""
+    e = entry(name)
+    module, fn = e["builder"].split(":")
+    return getattr(importlib.import_module(module), fn)(**e.get("config", {}))
+
+
+def load(name: str, model=None):
+    """Build the model for ``name`` (or use ``model``) and load the shipped weights into it."""
+    p = path(name)
+    if model is None:
+        model = build(name)
+    load_file(model, p, what=f"weights {name!r}")
+    return model
+
+
+def load_file(model, file, what: str = "weights") -> None:
+    """Load a ``.weights.h5`` file into ``model`` with a clear error on a mismatch."""
+    file = Path(file)
+    if not file.exists():
+        raise InpaintkitError(f"{what}: expected an existing .weights.h5 file, got {str(file)!r}")
+    if not file.name.endswith(".weights.h5"):
+        raise InpaintkitError(f"{what}: expected a file ending in .weights.h5, got {file.name!r}")
+    try:
+        model.load_weights(str(file))
+    except Exception as e:  # keras raises ValueError with a long message
+        raise InpaintkitError(
+            f"{what}: {file.name} does not fit model {model.name!r} "
+            f"({model.count_params():,} parameters): {str(e).splitlines()[0][:200]}") from None
+
+
+def save_compact(model, file) -> None:
+    """Save ``model`` weights as ``.weights.h5`` with float arrays stored as float16."""
+    import h5py
+
+    file = Path(file)
+    model.save_weights(str(file))
+    with h5py.File(file, "r+") as f:
+        items = []
+        f.visititems(lambda n, obj: items.append(n) if isinstance(obj, h5py.Dataset) else None)
+        for n in items:
+            d = f[n]
+            if d.dtype == np.float32:
+                data = d[()]
+                del f[n]
+                f.create_dataset(n, data=data.astype(np.float16))
+
+
+def record(name: str, file, *, builder: str, config: dict, command: str, preset: str,
+           steps: dict, seed: int, wall_time_s: float, metrics: dict, notes: str = "") -> dict:
+    """Add or replace the manifest entry for ``name`` (used by scripts/train_reference.py)."""
+    file = Path(file)
+    m = manifest()
+    m[name] = {
+        "file": file.name, "sha256": sha256(file), "bytes": file.stat().st_size,
+        "builder": builder, "config": config, "command": command, "preset": preset,
+        "steps": steps, "seed": seed, "wall_time_s": round(float(wall_time_s), 1),
+        "metrics": metrics, "notes": notes,
+    }
+    MANIFEST.write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+    return m[name]
