@@ -90,18 +90,28 @@ class Checkpointer:
 
 
 class TensorBoardLog:
-    """Scalars as TensorBoard event files (when TensorFlow is installed) and a CSV."""
+    """Scalars as a CSV and as TensorBoard event files (``tensorboard --logdir DIR``).
+
+    Event files are written with TensorFlow's protobuf and TFRecord writer, so no
+    TensorBoard install is needed to produce them; without TensorFlow only the CSV is written.
+    """
 
     def __init__(self, directory):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._writer = None
         try:
+            import socket
+
             import tensorflow as tf
-            self._tf = tf
-            self._writer = tf.summary.create_file_writer(str(self.directory))
+            from tensorflow.core.util import event_pb2
+            self._pb = event_pb2
+            name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}"
+            self._writer = tf.io.TFRecordWriter(str(self.directory / name))
+            self._writer.write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
+                               .SerializeToString())
         except Exception:  # TensorFlow missing: the CSV still works
-            self._tf = None
+            self._writer = None
 
     def write(self, step: int, logs: dict) -> None:
         path = self.directory / "scalars.csv"
@@ -113,9 +123,11 @@ class TensorBoardLog:
             for k, v in logs.items():
                 w.writerow([step, k, v])
         if self._writer is not None:
-            with self._writer.as_default():
-                for k, v in logs.items():
-                    self._tf.summary.scalar(k, v, step=step)
+            from tensorflow.core.framework import summary_pb2
+            summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=k, simple_value=float(v))
+                                                 for k, v in logs.items()])
+            self._writer.write(self._pb.Event(wall_time=time.time(), step=int(step), summary=summary)
+                               .SerializeToString())
             self._writer.flush()
 
 

@@ -90,12 +90,20 @@ def load_file(model, file, what: str = "weights") -> None:
         raise InpaintkitError(f"{what}: expected an existing .weights.h5 file, got {str(file)!r}")
     if not file.name.endswith(".weights.h5"):
         raise InpaintkitError(f"{what}: expected a file ending in .weights.h5, got {file.name!r}")
-    try:
-        model.load_weights(str(file))
-    except Exception as e:  # keras raises ValueError with a long message
-        raise InpaintkitError(
-            f"{what}: {file.name} does not fit model {model.name!r} "
-            f"({model.count_params():,} parameters): {str(e).splitlines()[0][:200]}") from None
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(str(file))
+        except Exception as e:  # keras raises ValueError with a long message
+            raise InpaintkitError(
+                f"{what}: {file.name} does not fit model {model.name!r} "
+                f"({model.count_params():,} parameters): {str(e).splitlines()[0][:200]}") from None
+    # Keras only *warns* when parts of a file do not match and leaves those layers
+    # untrained: a silent wrong result, so it is an error here.
+    skipped = [str(w.message) for w in caught if "retain" in str(w.message) or "Skipping" in str(w.message)]
+    if skipped:
+        raise InpaintkitError(f"{what}: {file.name} does not fit model {model.name!r}: {skipped[0][:200]}")
 
 
 def save_compact(model, file) -> None:
