@@ -79,7 +79,7 @@ def check_masks(name: str, m, like: np.ndarray | None = None) -> np.ndarray:
     m = np.asarray(m)
     if m.ndim == 2:
         m = m[..., None]
-    if m.ndim == 3 and like is not None and like.ndim == 4 and m.shape[-1] == 1:
+    if m.ndim == 3 and like is not None and like.ndim == 4 and m.shape[-1] == 1 and m.shape[:2] == like.shape[1:3]:
         m = np.broadcast_to(m[None], like.shape[:3] + (1,))
     if m.ndim not in (3, 4) or m.shape[-1] != 1:
         fail(name, "a mask of shape (H, W), (H, W, 1) or (N, H, W, 1) with 1 = hole", describe(m))
