@@ -1,0 +1,96 @@
+import math
+
+import numpy as np
+import pytest
+
+from inpaintkit import InpaintkitError, metrics
+
+
+def _four_pixel_hole():
+    target = np.full((8, 8, 3), 0.5, np.float32)
+    mask = np.zeros((8, 8, 1), np.float32)
+    mask[2:4, 2:4] = 1                                   # 4 hole pixels
+    pred = target + 0.1 * mask                           # constant error 0.1 in the hole
+    return pred, target, mask
+
+
+def test_hole_metrics_by_hand():
+    pred, target, mask = _four_pixel_hole()
+    assert metrics.hole_l1(pred, target, mask) == pytest.approx(0.1, abs=1e-6)
+    assert metrics.hole_psnr(pred, target, mask) == pytest.approx(20.0, abs=1e-4)   # 10 log10(1 / 0.01)
+    # whole image: MSE = 0.01 * 4 / 64, L1 = 0.1 * 4 / 64
+    assert metrics.psnr(pred, target) == pytest.approx(10 * math.log10(1600), abs=1e-3)
+    assert metrics.l1(pred, target) == pytest.approx(0.1 * 4 / 64, abs=1e-6)
+
+
+def test_hole_psnr_over_the_full_image_is_scikit_image_psnr():
+    from skimage.metrics import peak_signal_noise_ratio
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2, 16, 16, 3)).astype(np.float32)
+    full = np.ones((16, 16, 1), np.float32)
+    assert metrics.hole_psnr(a, b, full) == pytest.approx(peak_signal_noise_ratio(b, a, data_range=1), abs=1e-4)
+    assert metrics.psnr(a, b, data_range=2) == pytest.approx(metrics.psnr(a, b) + 20 * math.log10(2), abs=1e-4)
+
+
+def test_errors_outside_the_hole_do_not_count():
+    pred, target, mask = _four_pixel_hole()
+    pred[0, 0] = 0.0
+    assert metrics.hole_l1(pred, target, mask) == pytest.approx(0.1, abs=1e-6)
+    assert metrics.psnr(pred, target) < 10 * math.log10(1600)
+
+
+def test_ssim_is_scikit_image_with_a_7x7_window():
+    from skimage.metrics import structural_similarity
+    rng = np.random.default_rng(1)
+    a = rng.random((20, 20, 3)).astype(np.float32)
+    b = np.clip(a + 0.1 * rng.standard_normal(a.shape), 0, 1).astype(np.float32)
+    assert metrics.ssim(a, a) == pytest.approx(1.0)
+    ref = structural_similarity(a, b, channel_axis=-1, data_range=1.0, win_size=7)
+    assert metrics.ssim(b, a) == pytest.approx(ref, abs=1e-6)
+    assert metrics.ssim_window((64, 64, 3)) == 7
+    assert metrics.ssim_window((6, 9, 3)) == 5 and metrics.ssim_window((4, 4, 3)) == 3
+    assert 0 < metrics.ssim(b[:5, :5], a[:5, :5]) < 1
+    with pytest.raises(InpaintkitError, match="3x3"):
+        metrics.ssim(a[:2, :2], a[:2, :2])
+
+
+def test_batches_average_per_image_values():
+    pred, target, mask = _four_pixel_hole()
+    pred2 = target + 0.01 * mask                         # hole PSNR 40 dB
+    batch = metrics.evaluate(np.stack([pred, pred2]), np.stack([target, target]), np.stack([mask, mask]))
+    assert set(batch) == set(metrics.METRICS)
+    assert batch["hole_psnr"] == pytest.approx(30.0, abs=1e-3)
+    assert batch["hole_l1"] == pytest.approx(0.055, abs=1e-6)
+    # a single mask broadcasts over the batch
+    assert metrics.hole_psnr(np.stack([pred, pred2]), np.stack([target, target]), mask) == pytest.approx(30.0, abs=1e-3)
+
+
+def test_edge_cases():
+    pred, target, mask = _four_pixel_hole()
+    assert metrics.psnr(target, target) == math.inf
+    assert metrics.hole_psnr(target, target, mask) == math.inf
+    assert math.isnan(metrics.hole_l1(pred, target, np.zeros_like(mask)))
+    # an image with an empty hole is skipped in a batch
+    both = metrics.hole_l1(np.stack([pred, pred]), np.stack([target, target]), np.stack([mask, 0 * mask]))
+    assert both == pytest.approx(0.1, abs=1e-6)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda p, t, m: metrics.psnr(p, t[:4]), "pred"),
+    (lambda p, t, m: metrics.hole_l1(p, t, m[:4]), "mask"),
+    (lambda p, t, m: metrics.l1(p * 300, t), "pred"),
+    (lambda p, t, m: metrics.evaluate(p, t, m * 2), "mask"),
+    (lambda p, t, m: metrics.table([1, 2]), "results"),
+])
+def test_bad_inputs(call, name):
+    with pytest.raises(InpaintkitError, match=rf"^{name}"):
+        call(*_four_pixel_hole())
+
+
+def test_table_is_markdown():
+    pred, target, mask = _four_pixel_hole()
+    t = metrics.table({"telea": metrics.evaluate(pred, target, mask), "ns": {"hole_psnr": 1.5}})
+    lines = t.splitlines()
+    assert lines[0].startswith("| method | hole L1") and lines[1].startswith("|---|")
+    assert lines[2].startswith("| telea | 0.100 | 20.000 |")
+    assert "| ns | nan | 1.500 |" in lines[3]
