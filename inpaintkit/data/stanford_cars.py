@@ -103,6 +103,45 @@ def crop_box(image: np.ndarray, box) -> np.ndarray:
     return image[y1:y2, x1:x2]
 
 
+def make_fixture(root, n_train: int = 6, n_test: int = 4, size: int = 48, seed: int = 0, test_labels: bool = True):
+    """Write a tiny data set in exactly the devkit layout (toy cars framed by a random border), for tests and demos.
+
+    Each JPEG is a toy car of ``size`` x ``size`` placed at a random offset on a larger noisy canvas; its
+    bounding box in the annotations is that square, so ``load(root, size=size)`` gives the cars back.
+    Returns ``{split: (toy car images, labels)}`` for comparison.
+    """
+    import scipy.io
+    from PIL import Image
+
+    from . import toycars
+    from .pipeline import to_uint8
+    root = Path(root).expanduser()
+    (root / "devkit").mkdir(parents=True, exist_ok=True)
+    names = np.array([[f"Toy {c.replace('_', ' ').title()} 2024" for c in toycars.CLASSES]], dtype=object)
+    scipy.io.savemat(str(root / "devkit" / "cars_meta.mat"), {"class_names": names})
+    dtype = [("bbox_x1", "O"), ("bbox_y1", "O"), ("bbox_x2", "O"), ("bbox_y2", "O"), ("class", "O"), ("fname", "O")]
+    out = {}
+    for split, n, k in (("train", n_train, 0), ("test", n_test, 1)):
+        images, labels = toycars.generate(n, size, seed * 2 + k)
+        rng = np.random.default_rng([seed, k])
+        (root / f"cars_{split}").mkdir(exist_ok=True)
+        ann = np.zeros((1, n), dtype=dtype if (split == "train" or test_labels) else dtype[:4] + dtype[5:])
+        for i in range(n):
+            left, top, right, bottom = (int(v) for v in rng.integers(3, size // 2, 4))
+            canvas = rng.integers(0, 256, (top + size + bottom, left + size + right, 3), dtype=np.uint8)
+            canvas[top:top + size, left:left + size] = to_uint8(images[i])
+            fname = f"{i + 1:05d}.jpg"
+            Image.fromarray(canvas).save(root / f"cars_{split}" / fname, quality=95)
+            box = [np.array([[v]], np.uint16) for v in (left + 1, top + 1, left + size, top + size)]
+            cls = [np.array([[labels[i] + 1]], np.uint8)] if len(ann.dtype) == 6 else []
+            ann[0, i] = tuple(box + cls + [np.array([fname])])
+        mat = "cars_train_annos.mat" if split == "train" else (
+            "cars_test_annos_withlabels.mat" if test_labels else "cars_test_annos.mat")
+        scipy.io.savemat(str(root / "devkit" / mat), {"annotations": ann})
+        out[split] = (images, labels)
+    return out
+
+
 def load(root, split: str = "train", size: int = 64, limit: int | None = None, crop: bool = True):
     """Stanford Cars ``split`` as ``(images float32 (N, size, size, 3) in [0, 1], labels int64 (N,), class_names)``.
 
