@@ -108,7 +108,7 @@ def _open(name: str, path) -> np.ndarray:
 
     p = Path(path)
     if not p.is_file():
-        fail(name, "an existing image file", f"{str(path)!r} (no such file)")
+        fail(name, "an existing image file", f"{str(path)!r} ({'a folder' if p.is_dir() else 'no such file'})")
     try:
         with Image.open(p) as im:
             im.load()
@@ -121,7 +121,9 @@ def _open(name: str, path) -> np.ndarray:
             arr = np.asarray(im)
     except InpaintkitError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+    except UnidentifiedImageError:
+        fail(name, "a readable image file", f"{str(path)!r} (not an image format Pillow can read)")
+    except (OSError, ValueError, SyntaxError) as e:
         fail(name, "a readable image file", f"{str(path)!r} ({type(e).__name__}: {str(e).splitlines()[0][:120]})")
     if arr.ndim not in (2, 3) or arr.size == 0:
         fail(name, "a 2-D image", f"{str(path)!r} of shape {arr.shape}")
