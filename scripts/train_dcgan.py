@@ -1,0 +1,133 @@
+"""Train the shipped DCGAN on toy cars and record it in inpaintkit/weights/manifest.json.
+
+    nice -n 10 python scripts/train_dcgan.py --preset class --steps 2500 --width 0.25 --batch 32
+
+Resumable: run the same command again after an interrupt and it continues from the last
+checkpoint in ``--run-dir``. At the end the generator and discriminator are saved as compact
+(float16) ``.weights.h5`` files, ``dcgan_toycars_generator`` / ``dcgan_toycars_discriminator``,
+with the command, steps, wall time and metrics (final losses, sample diversity, and the toy-car
+classifier's confidence on samples when its shipped weights exist).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from inpaintkit import backend, dcgan, presets, weights  # noqa: E402
+from inpaintkit.data import toycars  # noqa: E402
+
+
+def save_grid(path, images, ncols=8):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    n, s = len(images), images.shape[1]
+    rows = int(np.ceil(n / ncols))
+    grid = np.ones((rows * (s + 2), ncols * (s + 2), 3), np.float32)
+    for i, im in enumerate(images):
+        r, c = divmod(i, ncols)
+        grid[r * (s + 2):r * (s + 2) + s, c * (s + 2):c * (s + 2) + s] = im
+    plt.imsave(path, np.clip(grid, 0, 1))
+
+
+def classifier_confidence(samples):
+    """Mean max-softmax of the shipped toy-car classifier on the samples (None if not shipped)."""
+    try:
+        if not weights.available("classifier_toycars"):
+            return None
+        clf = weights.load("classifier_toycars")
+        size = clf.input_shape[1]
+        if size != samples.shape[1]:
+            return None
+        import keras
+        probs = backend.to_numpy(keras.ops.softmax(clf(samples, training=False)))
+        return float(probs.max(axis=1).mean())
+    except Exception as e:  # noqa: BLE001 - an optional metric never breaks the run
+        print("classifier confidence skipped:", type(e).__name__, e)
+        return None
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--preset", default="class")
+    p.add_argument("--steps", type=int, default=None, help="total steps (default: the preset's dcgan_steps)")
+    p.add_argument("--width", type=float, default=None, help="channel multiplier (default: the preset's)")
+    p.add_argument("--batch", type=int, default=None)
+    p.add_argument("--size", type=int, default=None)
+    p.add_argument("--n-train", type=int, default=8000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--run-dir", default=str(ROOT / "runs" / "dcgan_toycars"))
+    p.add_argument("--sample-every", type=int, default=250)
+    p.add_argument("--no-record", action="store_true", help="train only, do not write shipped weights")
+    args = p.parse_args(argv)
+
+    P = presets.get(args.preset)
+    size, width = args.size or P.dcgan_size, args.width or P.dcgan_width
+    batch, steps = args.batch or P.dcgan_batch, args.steps or P.dcgan_steps
+    run = Path(args.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    backend.seed(args.seed)
+    images, _ = toycars.generate(args.n_train, size=size, seed=args.seed)
+    G, D = dcgan.generator(size, width), dcgan.discriminator(size, width)
+    trainer = dcgan.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
+                                 checkpoint_every=100, sample_every=args.sample_every)
+    clock = run / "wall_time.json"
+    spent = json.loads(clock.read_text())["seconds"] if clock.exists() and trainer.step else 0.0
+    print(f"DCGAN {size}² width {width} batch {batch}: G {G.count_params():,} D {D.count_params():,} params; "
+          f"step {trainer.step}/{steps}", flush=True)
+
+    def on_sample(step, imgs, history):
+        save_grid(run / f"samples_{step:06d}.png", imgs)
+        last = history[-1] if history else {}
+        print(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in last.items() if k != "step"), flush=True)
+        clock.write_text(json.dumps({"seconds": spent + time.perf_counter() - t0}))
+
+    t0 = time.perf_counter()
+    history = trainer.train(steps, on_sample=on_sample, log_dir=run / "logs")
+    wall = spent + time.perf_counter() - t0
+    clock.write_text(json.dumps({"seconds": wall}))
+    if args.no_record:
+        return 0
+
+    tail = history[-100:]
+    samples = dcgan.sample(G, 64, seed=1)
+    metrics = {
+        "d_loss_last100": round(float(np.mean([h["d_loss"] for h in tail])), 4),
+        "g_loss_last100": round(float(np.mean([h["g_loss"] for h in tail])), 4),
+        "sample_diversity": round(dcgan.diversity(samples), 4),
+        "real_diversity": round(dcgan.diversity(images[:64]), 4),
+        "seconds_per_step": round(wall / max(1, len(history)), 3),
+    }
+    conf = classifier_confidence(samples)
+    if conf is not None:
+        metrics["classifier_confidence"] = round(conf, 4)
+    command = "python scripts/train_dcgan.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    common = dict(command=command, preset=args.preset, steps={"dcgan": len(history)}, seed=args.seed,
+                  wall_time_s=wall, metrics=metrics,
+                  notes=f"toy cars {size}², n_train {args.n_train}, batch {batch}, Adam 2e-4 beta1 0.5, "
+                        f"backend {backend.NAME} on {backend.threads()} CPU threads (shared)")
+    for part, model, builder in (("generator", G, "inpaintkit.dcgan:generator"),
+                                 ("discriminator", D, "inpaintkit.dcgan:discriminator")):
+        name = f"dcgan_toycars_{part}"
+        file = weights.HERE / f"{name}.weights.h5"
+        weights.save_compact(model, file)
+        config = {"size": size, "width": width} | ({"latent_dim": dcgan.LATENT_DIM} if part == "generator" else {})
+        weights.record(name, file, builder=builder, config=config, **common)
+        print("recorded", name, file.stat().st_size, "bytes")
+    print(json.dumps(metrics))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
+    sys.exit(main())

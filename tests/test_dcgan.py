@@ -1,0 +1,164 @@
+"""DCGAN (Radford et al.): shapes and ranges, the trainer, resume, warnings, bad input."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
+
+from inpaintkit import InpaintkitError, backend, dcgan  # noqa: E402
+
+
+@pytest.mark.parametrize("size,width", [(16, 0.125), (32, 0.25), (64, 0.125)])
+def test_shapes_ranges_and_architecture(size, width):
+    G, D = dcgan.generator(size, width), dcgan.discriminator(size, width)
+    assert G.input_shape == (None, 100) and G.output_shape == (None, size, size, 3)
+    assert D.input_shape == (None, size, size, 3) and D.output_shape == (None, 1)
+    stages = int(np.log2(size // 4))
+    assert sum(type(l).__name__ == "Conv2DTranspose" for l in G.layers) == stages
+    assert sum(type(l).__name__ == "Conv2D" for l in D.layers) == stages
+    # BatchNorm everywhere except G's output and D's input: stages in both
+    assert sum(type(l).__name__ == "BatchNormalization" for l in G.layers) == stages
+    assert sum(type(l).__name__ == "BatchNormalization" for l in D.layers) == stages - 1
+    z = dcgan.latent(5, seed=1)
+    assert z.min() >= -1 and z.max() <= 1
+    x = dcgan.generate(G, z)
+    assert x.shape == (5, size, size, 3) and x.min() >= 0 and x.max() <= 1
+    logits = backend.to_numpy(D(x, training=False))
+    assert logits.shape == (5, 1) and np.isfinite(logits).all()
+
+
+def test_paper_generator_and_init():
+    G = dcgan.generator(64, 1.0)
+    assert [l.filters for l in G.layers if type(l).__name__ == "Conv2DTranspose"] == [256, 128, 64, 3]
+    k = backend.to_numpy(G.get_layer("deconv1").kernel)
+    assert abs(k.std() - 0.02) < 0.002 and abs(k.mean()) < 0.001
+
+
+def test_discriminator_sees_unit_range():
+    """D's first layer maps [0, 1] to [-1, 1]: a mid-grey image enters the convolutions as zeros."""
+    D = dcgan.discriminator(16, 0.125)
+    import keras
+    probe = keras.Model(D.input, D.get_layer("to_tanh_range").output)
+    out = backend.to_numpy(probe(np.full((1, 16, 16, 3), 0.5, np.float32)))
+    assert np.allclose(out, 0)
+
+
+def test_sample_interpolate_diversity():
+    G = dcgan.generator(16, 0.125)
+    a, b = dcgan.sample(G, 3, seed=4), dcgan.sample(G, 3, seed=4)
+    assert np.array_equal(a, b)
+    z0, z1 = dcgan.latent(2, seed=0)
+    path = dcgan.interpolate(G, z0, z1, steps=5)
+    assert path.shape == (5, 16, 16, 3)
+    assert np.allclose(path[0], dcgan.generate(G, z0[None])[0], atol=1e-5)
+    assert np.allclose(path[-1], dcgan.generate(G, z1[None])[0], atol=1e-5)
+    same = np.zeros((4, 8, 8, 3))
+    assert dcgan.diversity(same) == 0
+    two = np.stack([np.zeros((2, 2, 3)), np.ones((2, 2, 3))])
+    assert dcgan.diversity(two) == pytest.approx(1.0)
+
+
+def test_gan_losses_hand_values():
+    real, fake = np.array([[0.0]], np.float32), np.array([[0.0]], np.float32)
+    d, g = (float(backend.to_numpy(v)) for v in dcgan.gan_losses(real, fake))
+    assert d == pytest.approx(2 * np.log(2), rel=1e-5) and g == pytest.approx(np.log(2), rel=1e-5)
+    d_s, _ = (float(backend.to_numpy(v)) for v in dcgan.gan_losses(np.array([[3.0]], np.float32), fake, 0.1))
+    expect = 0.9 * np.log1p(np.exp(-3)) + 0.1 * np.log1p(np.exp(3)) + np.log(2)
+    assert d_s == pytest.approx(expect, rel=1e-5)
+
+
+def _images(n=24, size=16):
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 1, (n, size, size, 3)).astype(np.float32)
+
+
+def test_trainer_runs_and_resumes(tmp_path):
+    backend.seed(0)
+    images = _images()
+    seen = []
+    tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), images,
+                            batch_size=8, directory=tmp_path / "run", checkpoint_every=2, sample_every=2, n_fixed=4)
+    h = tr.train(6, until=4, on_sample=lambda s, imgs, hist: seen.append((s, imgs.shape)))
+    assert len(h) == 4 and {"d_loss", "g_loss", "d_real", "d_fake"} <= set(h[0])
+    assert all(np.isfinite(v) for e in h for v in e.values())
+    assert seen[0] == (0, (4, 16, 16, 3)) and [s for s, _ in seen] == [0, 2, 4]
+    assert "diversity" in h[1]
+    # the fixed noise is the same z every time
+    assert np.array_equal(tr.fixed_z, dcgan.DCGANTrainer(tr.G, tr.D, images, n_fixed=4).fixed_z)
+    w_after4 = [backend.to_numpy(v).copy() for v in tr.G.weights]
+
+    # a new trainer on fresh models resumes at step 4 with the same weights and finishes
+    G2, D2 = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
+    tr2 = dcgan.DCGANTrainer(G2, D2, images, batch_size=8, directory=tmp_path / "run", checkpoint_every=2,
+                             sample_every=2, n_fixed=4)
+    assert tr2.step == 4 and len(tr2.history) == 4
+    for a, b in zip(w_after4, G2.weights):
+        assert np.allclose(a, backend.to_numpy(b))
+    h2 = tr2.train(6)
+    assert tr2.step == 6 and len(h2) == 6
+    # batches are a pure function of (seed, step): resuming replays exactly the same data
+    assert all(np.array_equal(a, b) for a, b in zip(tr.batch(5), tr2.batch(5)))
+
+
+def test_collapse_warning():
+    tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), _images(),
+                            batch_size=4, n_fixed=4)
+    tr.peak_diversity = tr.real_diversity         # it once looked as diverse as the data ...
+    tr.fixed_samples = lambda: np.full((4, 16, 16, 3), 0.5, np.float32)   # ... now all samples alike
+    with pytest.warns(RuntimeWarning, match="collapsing"):
+        tr._sample(10, [{"step": 10}])
+    assert tr.warnings
+
+
+def test_nan_is_detected():
+    from inpaintkit.training import TrainingDiverged
+    tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), _images(),
+                            batch_size=4, sample_every=0)
+    tr.one_step = lambda i: {"d_loss": float("nan"), "g_loss": 1.0}
+    with pytest.raises(TrainingDiverged, match="d_loss"):
+        tr.train(3)
+
+
+def test_bad_inputs():
+    with pytest.raises(InpaintkitError, match="size"):
+        dcgan.generator(48)
+    with pytest.raises(InpaintkitError, match="size"):
+        dcgan.discriminator(8)
+    with pytest.raises(InpaintkitError, match="width"):
+        dcgan.generator(16, 0)
+    G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
+    with pytest.raises(InpaintkitError, match="images"):
+        dcgan.DCGANTrainer(G, D, _images(size=32))
+    with pytest.raises(InpaintkitError, match="images"):
+        dcgan.DCGANTrainer(G, D, _images() * 255)
+    with pytest.raises(InpaintkitError, match="z"):
+        dcgan.generate(G, np.zeros((2, 7)))
+    with pytest.raises(InpaintkitError, match="steps"):
+        dcgan.interpolate(G, np.zeros(100), np.ones(100), steps=1)
+
+
+def test_trainer_on_torch(tmp_path):
+    script = textwrap.dedent(f"""
+        import json, numpy as np
+        from inpaintkit import dcgan, backend
+        backend.seed(0)
+        x = np.random.default_rng(0).uniform(size=(16, 16, 16, 3)).astype("float32")
+        tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x,
+                                batch_size=8, directory={str(tmp_path / 'run')!r}, checkpoint_every=2, sample_every=2)
+        h = tr.train(3)
+        tr2 = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x,
+                                 batch_size=8, directory={str(tmp_path / 'run')!r})
+        print(json.dumps({{"backend": backend.NAME, "n": len(h), "resumed": tr2.step,
+                          "finite": bool(all(np.isfinite(v) for e in h for v in e.values()))}}))
+    """)
+    env = dict(os.environ, KERAS_BACKEND="torch", INPAINTKIT_NO_PROGRESS="1")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r == {"backend": "torch", "n": 3, "resumed": 3, "finite": True}
