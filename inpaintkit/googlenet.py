@@ -118,7 +118,7 @@ def feature_extractor(model: keras.Model, layer_names) -> keras.Model:
             raise InpaintkitError(f"layers: expected names of {model.name}'s layers such as "
                                   f"{', '.join(LAYERS)}, got {n!r}")
     outputs = {n: model.get_layer(n).output for n in layer_names}
-    return keras.Model(model.inputs, outputs, name=f"{model.name}_features")
+    return keras.Model(model.input, outputs, name=f"{model.name}_features")
 
 
 def predict(model: keras.Model, images, batch_size: int = 128) -> np.ndarray:
