@@ -70,14 +70,63 @@ def backend_version() -> str:
     return __import__(mod).__version__
 
 
+def replicas() -> int:
+    """How many data-parallel replicas a training step is split over (1 = no data parallelism)."""
+    if NAME == "tensorflow":
+        import tensorflow as tf
+        return tf.distribute.get_strategy().num_replicas_in_sync
+    if NAME == "torch":
+        import torch.distributed as dist
+        return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    return 1
+
+
+def data_parallel(devices: Sequence[str] | None = None) -> int:
+    """Train data-parallel on every visible accelerator (or ``devices``) from now on.
+
+    Call it before building models (``presets.active()`` does for the ``paper`` preset).
+    TensorFlow: a ``MirroredStrategy`` becomes the default strategy, so models and optimisers
+    get mirrored variables and :func:`train_step` splits each batch over the replicas and
+    all-reduces the gradients. PyTorch: in processes started by ``torchrun`` it joins the
+    process group (NCCL on GPUs, Gloo on CPUs); every process draws the same global batch,
+    :func:`train_step` keeps its own slice and averages gradients with ``all_reduce``, which is
+    what ``DistributedDataParallel`` does. Returns the number of replicas.
+    """
+    if NAME == "tensorflow":
+        import tensorflow as tf
+        if devices is None:
+            devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+        if len(devices) > 1:
+            tf.distribute.experimental_set_strategy(tf.distribute.MirroredStrategy(list(devices)))
+    elif NAME == "torch":
+        import torch
+        import torch.distributed as dist
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+            if torch.cuda.is_available():
+                torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    return replicas()
+
+
+def _shard(x, index: int, count: int):
+    """This replica's slice of a batch (arrays whose first axis is divisible by ``count``)."""
+    if isinstance(x, np.ndarray) and x.ndim and x.shape[0] % count == 0:
+        size = x.shape[0] // count
+        return x[index * size:(index + 1) * size]
+    return x
+
+
 def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers.Optimizer,
-               *, jit: bool = True, post_update: Callable[[], None] | None = None):
+               *, jit: bool = True, post_update: Callable[[], None] | None = None,
+               split_batch: bool = True):
     """Compile one optimisation step of ``loss_fn`` w.r.t. ``variables``.
 
     Returns ``step(*inputs) -> dict[str, float]`` with ``'loss'`` and every entry
     of the ``logs`` dict returned by ``loss_fn``. ``post_update`` runs after each
     update (e.g. clipping a latent code to [-1, 1]). ``jit=True`` compiles the step
-    with XLA on TensorFlow; on PyTorch the step runs eagerly.
+    with XLA on TensorFlow; on PyTorch the step runs eagerly. Under :func:`data_parallel`
+    each numpy input's batch is split over the replicas (``split_batch=False`` for steps
+    whose variables are per example, such as a latent search).
     """
     require_supported()
     variables = list(variables)
@@ -98,10 +147,36 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
                 post_update()
             return {"loss": loss, **logs}
 
-        compiled = tf.function(_step, jit_compile=jit, reduce_retracing=True)
+        strategy = tf.distribute.get_strategy()
+        n = strategy.num_replicas_in_sync
+        if n == 1 or not split_batch:
+            compiled = tf.function(_step, jit_compile=jit, reduce_retracing=True)
+
+            def step(*inputs):
+                return _floats(compiled(*inputs))
+
+            return step
+
+        def _replica(*inputs):
+            with tf.GradientTape() as tape:
+                loss, logs = loss_fn(*inputs)
+                scaled = loss / n        # the optimiser all-reduces (sums) replica gradients
+            grads = tape.gradient(scaled, variables)
+            grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+            optimizer.apply(grads, variables)
+            if post_update is not None:
+                post_update()
+            return {"loss": loss, **logs}
+
+        @tf.function
+        def _distributed(*inputs):
+            per_replica = strategy.run(_replica, args=inputs)
+            return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in per_replica.items()}
 
         def step(*inputs):
-            return _floats(compiled(*inputs))
+            dist_inputs = [strategy.experimental_distribute_values_from_function(
+                lambda ctx, x=x: _shard(x, ctx.replica_id_in_sync_group, n)) for x in inputs]
+            return _floats(_distributed(*dist_inputs))
 
         return step
 
@@ -109,11 +184,24 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
 
     values = [v.value for v in variables]
 
+    n = replicas() if split_batch else 1
+    rank = torch.distributed.get_rank() if n > 1 else 0
+    if n > 1:                     # every process starts from rank 0's weights
+        with torch.no_grad():
+            for v in values:
+                torch.distributed.broadcast(v, 0)
+
     def step(*inputs):
+        if n > 1:
+            inputs = [_shard(x, rank, n) for x in inputs]
         inputs = [keras.ops.convert_to_tensor(x) if isinstance(x, np.ndarray) else x for x in inputs]
         loss, logs = loss_fn(*inputs)
         grads = torch.autograd.grad(loss, values, allow_unused=True)
         grads = [torch.zeros_like(v) if g is None else g for g, v in zip(grads, values)]
+        if n > 1:                 # average gradients over processes, as DistributedDataParallel does
+            for g in grads:
+                torch.distributed.all_reduce(g)
+                g /= n
         with torch.no_grad():
             optimizer.apply(grads, variables)
             if post_update is not None:

@@ -101,4 +101,20 @@ def active() -> Preset:
     """The preset named by ``$INPAINTKIT_PRESET`` (default ``class``)."""
     name = os.environ.get(ENV_VAR, DEFAULT).strip().lower() or DEFAULT
     check_choice(f"${ENV_VAR}", name, tuple(PRESETS))
+    if name == "paper":
+        _distribute_once()
     return PRESETS[name]
+
+
+_distributed = False
+
+
+def _distribute_once() -> None:
+    """The paper trained on four GPUs: the paper preset uses every visible accelerator."""
+    global _distributed
+    if not _distributed:
+        _distributed = True
+        from . import backend
+        n = backend.data_parallel()
+        if n > 1:
+            print(f"paper preset: training data-parallel on {n} replicas ({backend.NAME})")
