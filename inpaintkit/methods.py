@@ -9,11 +9,12 @@ follow one signature, ``fn(image (H, W, 3), mask (H, W, 1), *, weights=None, see
     methods.inpaint_file("car.png", "hole.png", "out.png", method="biharmonic")
     python -m inpaintkit inpaint car.png --mask hole.png --method ns --out out.png
 
-Files: IMAGE is any 8-bit image Pillow reads (PNG, JPEG, BMP, TIFF, ...; alpha is dropped).
-MASK is an image of the same size where a non-zero pixel (in any colour channel; alpha is
-ignored) is a hole. OUT is written as 8-bit RGB with IMAGE's size, and its pixels outside the
-hole are IMAGE's exactly -- so OUT must be lossless (.png, .bmp, .tif, .tiff): a JPEG would
-change them, and is refused rather than silently breaking that promise.
+Files: IMAGE is any image Pillow reads (PNG, JPEG, BMP, TIFF, ...; alpha dropped, EXIF rotation
+applied; read with ``inpaintkit.data.folder.load_image``). MASK is an image of the same size where a
+non-zero pixel (in any colour channel; alpha is ignored) is a hole. OUT is written as 8-bit RGB
+with IMAGE's size, and its pixels outside the hole are IMAGE's exactly (for 8-bit inputs; a 16-bit
+image comes out 8-bit) -- so OUT must be lossless (.png, .bmp, .tif, .tiff): a JPEG would change
+them, and is refused rather than silently breaking that promise.
 """
 from __future__ import annotations
 
@@ -102,50 +103,18 @@ def inpaint(image, mask, method: str = "telea", *, weights=None, seed: int = 0, 
 
 
 # --------------------------------------------------------------------------- files
-def _open(name: str, path) -> np.ndarray:
-    """An 8-bit image file as a uint8 array (H, W) or (H, W, C); one clear error if it cannot be."""
-    from PIL import Image, UnidentifiedImageError
-
-    p = Path(path)
-    if not p.is_file():
-        fail(name, "an existing image file", f"{str(path)!r} ({'a folder' if p.is_dir() else 'no such file'})")
-    try:
-        with Image.open(p) as im:
-            im.load()
-            if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                fail(name, "an 8-bit image", f"{str(path)!r} in mode {im.mode} (16-bit or float)")
-            if im.mode == "P":
-                im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-            elif im.mode not in ("L", "LA", "RGB", "RGBA", "1"):
-                im = im.convert("RGB")
-            arr = np.asarray(im)
-    except InpaintkitError:
-        raise
-    except UnidentifiedImageError:
-        fail(name, "a readable image file", f"{str(path)!r} (not an image format Pillow can read)")
-    except (OSError, ValueError, SyntaxError) as e:
-        fail(name, "a readable image file", f"{str(path)!r} ({type(e).__name__}: {str(e).splitlines()[0][:120]})")
-    if arr.ndim not in (2, 3) or arr.size == 0:
-        fail(name, "a 2-D image", f"{str(path)!r} of shape {arr.shape}")
-    return arr
-
-
 def read_image(path) -> np.ndarray:
-    """An image file as float32 RGB in [0, 1], (H, W, 3); grey is repeated, alpha dropped."""
-    arr = _open("image", path)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=-1)
-    arr = arr[..., :3] if arr.shape[-1] >= 3 else np.repeat(arr[..., :1], 3, axis=-1)
-    return arr.astype(np.float32) / 255
+    """An image file as float32 RGB in [0, 1], (H, W, 3) (``inpaintkit.data.folder.load_image``)."""
+    from .data.folder import load_image
+
+    return load_image(path, name="image")
 
 
 def read_mask(path) -> np.ndarray:
-    """A mask file as float32 (H, W, 1): 1 where any colour channel is non-zero (alpha ignored)."""
-    arr = _open("mask", path)
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    colour = arr[..., :3] if arr.shape[-1] >= 3 else arr[..., :1]
-    return (colour != 0).any(axis=-1, keepdims=True).astype(np.float32)
+    """A mask file as float32 (H, W, 1): 1 where any colour channel is non-zero (alpha is ignored)."""
+    from .data.folder import load_image
+
+    return (load_image(path, name="mask") > 0).any(axis=-1, keepdims=True).astype(np.float32)
 
 
 def _check_out(path) -> Path:
@@ -160,15 +129,9 @@ def _check_out(path) -> Path:
 
 def write_image(path, image) -> Path:
     """Write a [0, 1] RGB image losslessly as 8-bit (.png, .bmp, .tif)."""
-    from PIL import Image
+    from .data.folder import save_image
 
-    p = _check_out(path)
-    image = check_images("image", image, batched=False)
-    try:
-        Image.fromarray(np.clip(np.round(image * 255), 0, 255).astype(np.uint8)).save(p)
-    except OSError as e:
-        fail("out", "a writable file", f"{str(path)!r} ({e.strerror or e})")
-    return p
+    return save_image(_check_out(path), check_images("image", image, batched=False))
 
 
 def inpaint_file(image_path, mask_path, out_path, method: str = "telea", weights=None, seed: int = 0) -> Path:
