@@ -5,6 +5,7 @@ r"""Classical (non-learned) inpainting: the baselines every deep method must bea
   distance, direction (along the boundary normal) and level-set closeness. (OpenCV)
 * ``navier_stokes``: Bertalmio, Bertozzi & Sapiro (2001): propagate image smoothness
   (the Laplacian) along the isophotes, like a 2-D fluid's vorticity. (OpenCV)
+* ``mean_fill``: the known pixels' mean colour -- not a method, the floor to beat.
 * ``biharmonic``: solve the biharmonic equation :math:`\nabla^4 u = 0` in the hole with the
   known pixels as boundary values: the smoothest surface that fits. (scikit-image)
 
@@ -71,6 +72,14 @@ def biharmonic(image, mask) -> np.ndarray:
 
     image, mask = _prepare(image, mask)
     return _per_image(lambda im, hole: inpaint_biharmonic(im, hole, channel_axis=-1), image, mask)
+
+
+def mean_fill(image, mask) -> np.ndarray:
+    """The hole painted with the mean colour of the known pixels: the floor any method must beat
+    (GLCIC pre-fills its input holes with the training set's mean pixel)."""
+    image, mask = _prepare(image, mask)
+    return _per_image(lambda im, hole: np.broadcast_to(im[~hole].mean(0) if (~hole).any() else 0.5, im.shape),
+                      image, mask)
 
 
 BASELINES = {"telea": telea, "ns": navier_stokes, "biharmonic": biharmonic}

@@ -127,3 +127,17 @@ def table(results: dict, metrics=METRICS, digits: int = 3) -> str:
             cells.append(f"{v:.{digits}f}" if isinstance(v, (int, float, np.floating)) else str(v))
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join([head, rule] + rows)
+
+
+def pivot(results: dict, metric: str = "hole_psnr", digits: int = 2) -> str:
+    """A markdown table of one metric: ``results = {row: {column: evaluate(...)}}``
+    (e.g. rows = methods, columns = mask kinds)."""
+    if not isinstance(results, dict) or not all(isinstance(r, dict) for r in results.values()):
+        fail("results", "a dict {row: {column: {metric: value}}}", type(results).__name__)
+    cols = list(dict.fromkeys(c for r in results.values() for c in r))
+    head = f"| {LABELS.get(metric, metric)} | " + " | ".join(map(str, cols)) + " |"
+    rows = [head, "|---|" + "---:|" * len(cols)]
+    for name, r in results.items():
+        rows.append(f"| {name} | " + " | ".join(
+            f"{r[c].get(metric, float('nan')):.{digits}f}" if c in r else "" for c in cols) + " |")
+    return "\n".join(rows)

@@ -149,3 +149,11 @@ def test_registry_composites_a_learned_method_and_passes_seed():
         assert np.array_equal(out, blending.composite(np.ones_like(img), img, m))
     finally:
         del methods.METHODS["fake"]
+
+
+def test_mean_fill_paints_the_known_mean_colour():
+    img = _photo(32)
+    m = masks.center_box(32)
+    out = baselines.mean_fill(img, m)
+    known = img[m[..., 0] == 0].mean(0)
+    assert np.allclose(out[16, 16], known) and np.array_equal(out[0], img[0])

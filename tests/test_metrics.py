@@ -94,3 +94,12 @@ def test_table_is_markdown():
     assert lines[0].startswith("| method | hole L1") and lines[1].startswith("|---|")
     assert lines[2].startswith("| telea | 0.100 | 20.000 |")
     assert "| ns | nan | 1.500 |" in lines[3]
+
+
+def test_pivot_puts_one_metric_in_a_grid():
+    pred, target, mask = _four_pixel_hole()
+    r = metrics.evaluate(pred, target, mask)
+    t = metrics.pivot({"telea": {"centre": r, "strokes": {"hole_psnr": 7.0}}, "ns": {"strokes": r}})
+    lines = t.splitlines()
+    assert lines[0] == "| hole PSNR (dB) ↑ | centre | strokes |"
+    assert lines[2] == "| telea | 20.00 | 7.00 |" and lines[3] == "| ns |  | 20.00 |"
