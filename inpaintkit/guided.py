@@ -1,0 +1,205 @@
+r"""Classifier-guided semantic inpainting (seed 001): Yeh et al.'s latent search, plus what a
+classifier says about the *whole* image.
+
+With the composite :math:`x_c = M \odot y + (1 - M) \odot G(z)` (:math:`M` = 1 on known pixels), the
+loss of :mod:`inpaintkit.semantic` (context :math:`\mathcal L_c` + prior :math:`\mathcal L_p`) gains
+
+.. math::
+    \lambda_{inp}\,\mathrm{CE}\big(D(x_c), \text{real}\big)
+    + \lambda_{sem} \sum_{l} \frac{\lVert \phi_l(G(z)) - \phi_l(x_c) \rVert^2}{\lVert \phi_l(x_c) \rVert^2}
+    + \lambda_{cat}\, \mathrm{SKL}\big(p(G(z)),\, p(x_c)\big)
+
+with :math:`\phi_l` a hidden layer of the GoogLeNet classifier (seed: ``inception_3b`` and
+``inception_4b``), :math:`p` its softmax and :math:`\mathrm{SKL}(p, q) = \mathrm{KL}(p\|q) + \mathrm{KL}(q\|p)`
+the symmetric KL divergence. (The seed's code calls it "Jensen divergence"; the Jensen–Shannon
+divergence :math:`\tfrac12\mathrm{KL}(p\|m) + \tfrac12\mathrm{KL}(q\|m)`, :math:`m = \tfrac12(p+q)`, bounded by
+:math:`\log 2`, is offered as ``divergence="js"``.) Each term is a :class:`inpaintkit.semantic.Term`
+and runs inside the batched, compiled :class:`~inpaintkit.semantic.LatentSearch`.
+
+**Weights.** The seed's defaults are :math:`\lambda_{sem} = 10^5`, :math:`\lambda_{cat} = 10^6`,
+:math:`\lambda_{inp} = 3` next to a context loss summed over the 64×64×3 pixels of images in
+[−1, 1]. The three new terms are dimensionless (ratios of norms, divergences, a cross-entropy): they
+do not depend on the pixel range or the image size, while the context loss does. The kit's context
+loss is summed over [0, 1] pixels, half the seed's value, and over size² pixels, (size/64)² times
+the seed's count. To keep the seed's *balance* between the context loss and the new terms, the kit
+multiplies the seed's λs by ``0.5 * (size / 64) ** 2`` (:func:`seed_weights`): at 64² that is
+5·10⁴, 5·10⁵ and 1.5. Yeh's prior weight (0.003) is kept as in :mod:`inpaintkit.semantic`, so that
+plain semantic inpainting and this method differ only by the new terms.
+"""
+from __future__ import annotations
+
+import numpy as np
+from keras import ops
+
+from . import googlenet
+from .errors import InpaintkitError, check_choice, check_images, check_masks
+from .reconstruction import kl, normalised_error
+from .semantic import LatentSearch, PriorLoss, Term, default_terms
+
+SEED_LAMBDAS = {"sem": 1e5, "cat": 1e6, "inp": 3.0}
+DEFAULT_LAYERS = ("inception_3b", "inception_4b", "softmax")   # the seed's best combination
+
+
+def seed_weights(size: int = 64) -> dict:
+    """The seed's λ_sem, λ_cat, λ_inp rescaled to the kit's context loss ([0, 1] pixels, size²)."""
+    scale = 0.5 * (size / 64) ** 2
+    return {k: v * scale for k, v in SEED_LAMBDAS.items()}
+
+
+def _outputs(ctx, extractor):
+    """The extractor on G(z) and on the composite, in one batched call cached on the step's context."""
+    cache = ctx.__dict__.setdefault("_classifier_outputs", {})
+    if id(extractor) not in cache:
+        b = int(ctx.generated.shape[0])
+        out = extractor(ops.concatenate([ctx.generated, ctx.composite], axis=0), training=False)
+        cache[id(extractor)] = {k: (v[:b], v[b:]) for k, v in out.items()}
+    return cache[id(extractor)]
+
+
+def symmetric_kl(p, q):
+    r""":math:`\mathrm{KL}(p\|q) + \mathrm{KL}(q\|p)` per row (what the seed's code computes)."""
+    return kl(p, q) + kl(q, p)
+
+
+def jensen_shannon(p, q):
+    r""":math:`\tfrac12\mathrm{KL}(p\|m) + \tfrac12\mathrm{KL}(q\|m)`, :math:`m = (p+q)/2`; between 0 and log 2."""
+    m = 0.5 * (p + q)
+    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
+
+DIVERGENCES = {"symkl": symmetric_kl, "js": jensen_shannon}
+
+
+class CompositeAdversarial(Term):
+    r""":math:`\mathrm{CE}(D(x_c), \text{real}) = -\log \sigma(D(x_c))`: the *composite* must look real."""
+    name = "adversarial"
+    weight = seed_weights()["inp"]
+
+    def __init__(self, discriminator, weight: float | None = None, name: str | None = None):
+        super().__init__(weight, name)
+        self.discriminator = discriminator
+
+    def __call__(self, ctx):
+        logits = ops.reshape(self.discriminator(ctx.composite, training=False), (-1,))
+        return ops.softplus(-logits)
+
+
+class FeatureMatch(Term):
+    r""":math:`\sum_l \lVert \phi_l(G(z)) - \phi_l(x_c)\rVert^2 / \lVert \phi_l(x_c)\rVert^2` over ``layers``."""
+    name = "features"
+    weight = seed_weights()["sem"]
+
+    def __init__(self, extractor, layers=("inception_3b", "inception_4b"), weight: float | None = None, name: str | None = None):
+        super().__init__(weight, name)
+        self.layers = (layers,) if isinstance(layers, str) else tuple(layers)
+        missing = [l for l in self.layers if l not in extractor.output]
+        if not self.layers or missing:
+            raise InpaintkitError(f"layers: expected layers the extractor returns "
+                                  f"({', '.join(extractor.output)}), got {list(self.layers)}")
+        self.extractor = extractor
+
+    def __call__(self, ctx):
+        out = _outputs(ctx, self.extractor)
+        return sum(normalised_error(out[l][0], out[l][1]) for l in self.layers)
+
+
+class ClassMatch(Term):
+    r"""Divergence between the class probabilities of :math:`G(z)` and of :math:`x_c`."""
+    name = "class"
+    weight = seed_weights()["cat"]
+
+    def __init__(self, extractor, kind: str = "symkl", weight: float | None = None, name: str | None = None):
+        super().__init__(weight, name)
+        check_choice("kind", kind, tuple(DIVERGENCES))
+        if "softmax" not in extractor.output:
+            raise InpaintkitError("extractor: expected one that returns the 'softmax' layer, got "
+                                  + ", ".join(extractor.output))
+        self.extractor, self.kind = extractor, kind
+
+    def __call__(self, ctx):
+        p, q = _outputs(ctx, self.extractor)["softmax"]
+        return DIVERGENCES[self.kind](p, q)
+
+
+def guided_terms(classifier, discriminator=None, layers=DEFAULT_LAYERS, *, lambda_sem=None, lambda_cat=None,
+                 lambda_inp=None, divergence: str = "symkl", prior_weight: float = PriorLoss.weight) -> list[Term]:
+    """Yeh's context (+ prior) loss and the seed's three terms.
+
+    ``layers``: hidden layers for the feature term, plus ``"softmax"`` for the class term. A λ of 0
+    drops its term; no discriminator drops the prior and the adversarial terms."""
+    size = int(classifier.input_shape[1])
+    lam = seed_weights(size)
+    lambda_sem = lam["sem"] if lambda_sem is None else lambda_sem
+    lambda_cat = lam["cat"] if lambda_cat is None else lambda_cat
+    lambda_inp = lam["inp"] if lambda_inp is None else lambda_inp
+    layers = () if layers is None else ((layers,) if isinstance(layers, str) else tuple(layers))
+    wanted = [l for l in layers if l != "softmax"]
+    extractor = googlenet.feature_extractor(classifier, [*wanted, "softmax"])
+    terms = default_terms(discriminator, prior_weight)
+    if discriminator is not None and lambda_inp:
+        terms.append(CompositeAdversarial(discriminator, weight=lambda_inp))
+    if wanted and lambda_sem:
+        terms.append(FeatureMatch(extractor, wanted, weight=lambda_sem))
+    if "softmax" in layers and lambda_cat:
+        terms.append(ClassMatch(extractor, divergence, weight=lambda_cat))
+    return terms
+
+
+def guided_search(generator, discriminator, classifier, layers=DEFAULT_LAYERS, *, iters: int = 300,
+                  restarts: int = 1, lr: float = 0.01, seed: int = 0, jit: bool = True, **weights) -> LatentSearch:
+    """A :class:`LatentSearch` with the guided loss (weights: ``lambda_sem``, ``lambda_cat``,
+    ``lambda_inp``, ``divergence``, ``prior_weight``)."""
+    if classifier is None:
+        raise InpaintkitError("classifier: expected a GoogLeNet (googlenet.googlenet or classifier.shipped()), got None")
+    if tuple(classifier.input_shape[1:3]) != tuple(generator.output_shape[1:3]):
+        raise InpaintkitError(f"classifier: expected input size {generator.output_shape[1:3]} like the generator's "
+                              f"output, got {classifier.input_shape[1:3]}")
+    terms = guided_terms(classifier, discriminator, layers, **weights)
+    return LatentSearch(generator, terms, iters=iters, restarts=restarts, lr=lr, seed=seed, jit=jit)
+
+
+def load_models(weights=None):
+    """(G, D, classifier): the shipped toy-car DCGAN (or a generator file) and the shipped classifier."""
+    from . import classifier, semantic
+    G, D = semantic.load_models(weights)
+    return G, D, classifier.shipped()
+
+
+def inpaint(images, holes, generator=None, discriminator=None, classifier=None, *, preset=None,
+            iters=None, restarts=None, layers=DEFAULT_LAYERS, seed: int = 0, snapshot_every=None,
+            callback=None, **weights):
+    """Guided inpainting of a batch at the generator's resolution; defaults from the preset and the
+    shipped models. Returns a :class:`~inpaintkit.semantic.SearchResult`."""
+    from . import presets
+    P = presets.active() if preset is None else (presets.get(preset) if isinstance(preset, str) else preset)
+    if generator is None or classifier is None:
+        G, D, C = load_models()
+        generator = generator or G
+        discriminator = discriminator if discriminator is not None else D
+        classifier = classifier or C
+    search = guided_search(generator, discriminator, classifier, layers,
+                           iters=P.latent_iters if iters is None else iters,
+                           restarts=P.restarts if restarts is None else restarts, seed=seed, **weights)
+    images = check_images("images", images)
+    if images.ndim == 3:
+        images, holes = images[None], check_masks("holes", holes, like=images)[None]
+    return search.run(images, holes, callback=callback, snapshot_every=snapshot_every)
+
+
+def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
+    """CLI method ``guided``: one image of any size, like :func:`inpaintkit.semantic.inpaint_image`."""
+    import cv2
+
+    from .blending import poisson_blend
+    from .semantic import _resize
+    image = check_images("image", image, batched=False)
+    mask = (check_masks("mask", mask, like=image) >= 0.5).astype(np.float32)
+    if not mask.any():
+        return image.copy()
+    G, D, C = load_models(weights)
+    s = G.output_shape[1]
+    small = np.clip(_resize(image, (s, s), cv2.INTER_AREA), 0, 1)
+    small_hole = (_resize(mask, (s, s), cv2.INTER_AREA) > 0).astype(np.float32)
+    result = inpaint(small[None], small_hole[None], G, D, C, seed=seed)
+    fill = np.clip(_resize(result.generated[0], image.shape[:2], cv2.INTER_CUBIC), 0, 1)
+    return np.where(mask >= 0.5, poisson_blend(fill, image, mask), image).astype(np.float32)
