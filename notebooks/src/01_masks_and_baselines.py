@@ -65,6 +65,17 @@ show_images([cars[0]] * len(gallery), [f"{k}\n{100 * masks.hole_fraction(m):.0f}
             masks=list(gallery.values()), size=1.5);
 
 # %% [markdown]
+# Browse them (an `ipywidgets` `interact`: it runs once now, then again whenever you move a control):
+
+# %%
+from ipywidgets import interact
+
+@interact(kind=list(masks.KINDS), seed=(0, 20))
+def browse(kind="strokes", seed=0):
+    mk = masks.batch(kind, 1, S, seed)[0]
+    show_images([cars[0]], [f"{kind}, seed {seed}: {100 * masks.hole_fraction(mk):.0f}% hole"], masks=[mk], size=2.5)
+
+# %% [markdown]
 # `masks.batch(kind, n, size, seed)` draws a whole batch. Hole fractions over 200 masks of 64²
 # (a deterministic check: the same numbers on every machine):
 
@@ -187,7 +198,9 @@ display(Markdown(metrics.table({n: results[("photos", n)]["center_box"] for n in
 
 # %% [markdown]
 # ## 4. Try it: mask type, size, position
-# Move the sliders: a small box or thin strokes are filled almost perfectly; an 80 % random-pixel
+# `widgets.baseline_explorer` is a small `ipywidgets.interactive` panel (see `inpaintkit/widgets.py`);
+# its sliders set the hole, Telea / Navier–Stokes / biharmonic fill it live and the title shows the
+# hole PSNR. Move the sliders: a small box or thin strokes are filled almost perfectly; an 80 % random-pixel
 # mask too (every hole pixel has known neighbours). A big box over the car is not.
 
 # %%
