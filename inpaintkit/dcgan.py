@@ -154,12 +154,14 @@ class DCGANTrainer:
     Every ``sample_every`` steps the fixed-noise samples (the same z each time) are drawn, their
     diversity measured (a fall below ``collapse_ratio`` of its best value so far warns),
     and ``on_sample(step, images, history)`` is called (the notebook's live view).
+    ``jit=None`` compiles with XLA only when a GPU is present: on this 2-core CPU XLA ran the 5x5
+    transposed convolutions 4-6x slower than TensorFlow's own kernels (benchmarks/bench_dcgan.py).
     """
 
     def __init__(self, G, D, images, *, batch_size: int = 64, lr: float = 2e-4, beta_1: float = 0.5,
                  label_smoothing: float = 0.0, seed: int = 0, directory=None, checkpoint_every: int = 0,
                  sample_every: int = 50, n_fixed: int = 16, collapse_ratio: float = 0.4,
-                 jit: bool = True, resume: bool = True):
+                 jit: bool | None = None, resume: bool = True):
         self.images = check_images("images", images, batched=True)
         size = G.output_shape[1]
         if self.images.shape[1:3] != (size, size) or D.input_shape[1] != size:
@@ -176,6 +178,7 @@ class DCGANTrainer:
         self.fixed_z = latent(n_fixed, self.latent_dim, seed=10_000 + self.seed)
         self.real_diversity = diversity(self.images[np.random.default_rng(self.seed).choice(
             len(self.images), min(len(self.images), 64), replace=False)])
+        jit = bool(backend.accelerators()) if jit is None else jit
         self.g_opt = keras.optimizers.Adam(lr, beta_1=beta_1)
         self.d_opt = keras.optimizers.Adam(lr, beta_1=beta_1)
         self._d_step = backend.train_step(self._d_loss, D.trainable_weights, self.d_opt, jit=jit)

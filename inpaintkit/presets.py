@@ -73,7 +73,7 @@ CLASS = Preset(
     name="class", n_train=6000, n_val=8,
     glcic_size=64, glcic_width=0.5, glcic_disc_width=0.25, glcic_batch=16,
     phase1_steps=400, phase2_steps=150, phase3_steps=200, glcic_lr=1e-3,
-    dcgan_size=64, dcgan_width=0.5, dcgan_batch=64, dcgan_steps=600,
+    dcgan_size=64, dcgan_width=0.25, dcgan_batch=32, dcgan_steps=600,
     latent_iters=300, restarts=4,
     classifier_size=64, classifier_width=0.25, classifier_batch=32, classifier_steps=400,
     recon_iters=200, checkpoint_every=100, sample_every=50,

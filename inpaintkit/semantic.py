@@ -132,7 +132,8 @@ class LatentSearch:
     """
 
     def __init__(self, generator, terms: Sequence[Term], iters: int = 1500, restarts: int = 1,
-                 lr: float = 0.01, beta_1: float = 0.9, seed: int = 0, window: int = 7, jit: bool = True):
+                 lr: float = 0.01, beta_1: float = 0.9, seed: int = 0, window: int = 7,
+                 jit: bool | None = None):
         self.generator = generator
         self.terms = list(terms)
         if not self.terms or not all(isinstance(t, Term) for t in self.terms):
@@ -145,7 +146,8 @@ class LatentSearch:
         self.lr = check_float("lr", lr, minimum=0)
         self.beta_1 = check_float("beta_1", beta_1, 0, 1)
         self.seed = check_int("seed", seed)
-        self.window, self.jit = window, jit
+        # XLA only on a GPU: on this CPU it made the step ~10x slower (benchmarks/bench_semantic.py)
+        self.window, self.jit = window, bool(backend.accelerators()) if jit is None else jit
         self.latent_dim = int(generator.input_shape[-1])
         self.size = int(generator.output_shape[1])
         self._compiled: dict[int, tuple] = {}

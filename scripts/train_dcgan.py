@@ -68,6 +68,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-dir", default=str(ROOT / "runs" / "dcgan_toycars"))
     p.add_argument("--sample-every", type=int, default=250)
+    p.add_argument("--jit", action="store_true", help="compile the steps with XLA (slower on CPU, try on a GPU)")
     p.add_argument("--no-record", action="store_true", help="train only, do not write shipped weights")
     args = p.parse_args(argv)
 
@@ -80,7 +81,7 @@ def main(argv=None):
     images, _ = toycars.generate(args.n_train, size=size, seed=args.seed)
     G, D = dcgan.generator(size, width), dcgan.discriminator(size, width)
     trainer = dcgan.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
-                                 checkpoint_every=100, sample_every=args.sample_every)
+                                 checkpoint_every=100, sample_every=args.sample_every, jit=args.jit)
     clock = run / "wall_time.json"
     spent = json.loads(clock.read_text())["seconds"] if clock.exists() and trainer.step else 0.0
     print(f"DCGAN {size}² width {width} batch {batch}: G {G.count_params():,} D {D.count_params():,} params; "

@@ -1,0 +1,79 @@
+"""Latent-search speed (Yeh et al.): iterations/s and seconds per image at 1, 16 and 64 images.
+
+    python benchmarks/bench_semantic.py                              # class and paper configurations
+    KERAS_BACKEND=torch python benchmarks/bench_semantic.py --batches 1 16
+    python benchmarks/bench_semantic.py --configs paper --jit on
+
+All images and their restarts are one batch of N x restarts codes; one iteration is one compiled
+step (G and D forward, gradient w.r.t. z, Adam, clip). Seconds per image = iterations x seconds per
+step / N, i.e. the full search (``latent_iters``) extrapolated from the median timed step.
+FLOPs per code and step: G forward+backward and D forward+backward, 3 (fG + fD).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
+
+import numpy as np  # noqa: E402
+
+from inpaintkit import backend, benchmarking, dcgan, masks, presets, semantic  # noqa: E402
+
+CONFIGS = {
+    "class": dict(width=presets.CLASS.dcgan_width, iters=presets.CLASS.latent_iters, restarts=presets.CLASS.restarts),
+    "paper": dict(width=1.0, iters=presets.PAPER.latent_iters, restarts=presets.PAPER.restarts),
+}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--configs", nargs="+", default=["class", "paper"], choices=sorted(CONFIGS))
+    p.add_argument("--batches", nargs="+", type=int, default=[1, 16, 64], help="images per search")
+    p.add_argument("--jit", choices=("on", "off", "both"), default="off",
+                   help="TensorFlow only: compile the step with XLA")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--max-seconds", type=float, default=60.0,
+                   help="fewer repeats for configurations slower than this per step")
+    args = p.parse_args(argv)
+    jits = [False] if backend.NAME != "tensorflow" else {"both": [False, True], "on": [True], "off": [False]}[args.jit]
+    out = []
+    for name in args.configs:
+        c = CONFIGS[name]
+        backend.seed(0)
+        G, D = dcgan.generator(64, c["width"]), dcgan.discriminator(64, c["width"])
+        fg, fd = benchmarking.forward_flops(G), benchmarking.forward_flops(D)
+        for jit in jits:
+            for n in args.batches:
+                search = semantic.LatentSearch(G, semantic.default_terms(D), iters=c["iters"],
+                                               restarts=c["restarts"], seed=0, jit=jit)
+                b = n * c["restarts"]
+                _, _, _, step, _ = search._build(b)
+                from inpaintkit.data import toycars
+                y = np.repeat(toycars.generate(n, 64, seed=1)[0], c["restarts"], axis=0)
+                hole = np.repeat(masks.batch("center_box", n, 64), c["restarts"], axis=0)
+                w = semantic.importance_weights(hole)
+                import time
+                t0 = time.perf_counter()
+                step(y, hole, w)                                   # compile + first step
+                first = time.perf_counter() - t0
+                repeats = args.repeats if first < args.max_seconds else 1
+                secs = benchmarking.median_seconds(lambda: step(y, hole, w), warmup=1 if repeats > 1 else 0,
+                                                   repeats=repeats)
+                r = benchmarking.report(
+                    "semantic_latent_step",
+                    {"preset": name, "images": n, "restarts": c["restarts"], "codes_per_step": b,
+                     "width": c["width"], "iters": c["iters"], "jit": jit, "threads": backend.threads()},
+                    secs, items=1, unit="it/s", flops=int(3 * b * (fg + fd)))
+                r["seconds_per_image"] = round(c["iters"] * secs["median_s"] / n, 3)
+                r["first_step_s"] = round(first, 2)
+                print("  -> seconds per image (full search, extrapolated):", r["seconds_per_image"], flush=True)
+                out.append(r)
+    return out
+
+
+if __name__ == "__main__":
+    main()
