@@ -1,0 +1,149 @@
+r"""Compare inpainting methods on the same images and the same fixed masks.
+
+* :func:`eval_masks`: seeded masks of four kinds, the same every time: ``center`` (a centred box of
+  half the side, 25 % of the image, Yeh et al.'s centre block), ``half`` (the left half, the seed's
+  "left" mask), ``random_boxes`` and ``strokes`` (free-form brush strokes).
+* :func:`compare`: every method on every (image, mask) pair, metrics from :func:`inpaintkit.metrics.evaluate`
+  (hole L1/PSNR, whole-image L1/PSNR, SSIM with a 7×7 window), wall time per image.
+* :func:`frechet_distance`: FID's formula over the kit classifier's penultimate features (``pool5``,
+  the global average pool before ``logits``) instead of Inception-v3 ImageNet features, which would
+  need a download. It is an *offline stand-in* for FID: comparable between methods here, not with
+  published FID values, and biased upwards for small sets (a few dozen images against
+  hundreds of feature dimensions): compare methods on the same number of images.
+
+.. math:: d^2 = \lVert \mu_a - \mu_b \rVert^2 + \mathrm{Tr}\big(\Sigma_a + \Sigma_b - 2(\Sigma_a \Sigma_b)^{1/2}\big)
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from . import masks as masklib
+from . import metrics
+from .errors import InpaintkitError, check_images, check_int, check_masks
+
+KINDS = ("center", "half", "random_boxes", "strokes")
+SEED = 2017          # fixed: the evaluation masks never change between runs
+
+
+def eval_masks(n: int, size: int, kinds=KINDS, seed: int = SEED) -> dict:
+    """``{kind: (n, size, size, 1) masks}``; the same ``(n, size, kinds, seed)`` always gives the same masks."""
+    n = check_int("n", n, minimum=1)
+    out = {}
+    for k, kind in enumerate(kinds):
+        if kind == "center":
+            out[kind] = masklib.batch("center_box", n, size, seed=seed + k, frac=0.5)
+        elif kind == "half":
+            out[kind] = masklib.batch("half", n, size, seed=seed + k, side="left")
+        elif kind in ("random_boxes", "strokes", "random_pixels"):
+            out[kind] = masklib.batch(kind, n, size, seed=seed + k)
+        else:
+            raise InpaintkitError(f"kinds: expected names among {', '.join(KINDS)}, random_pixels; got {kind!r}")
+    return out
+
+
+def batched(fn: Callable) -> Callable:
+    """Mark ``fn(images (N,H,W,3), masks (N,H,W,1)) -> (N,H,W,3)`` as taking a whole batch at once
+    (latent searches inpaint a batch in one compiled step); unmarked methods get one image at a time."""
+    fn.batched = True
+    return fn
+
+
+def run_method(fn: Callable, images: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    if getattr(fn, "batched", False):
+        out = np.asarray(fn(images, holes), np.float32)
+    else:
+        out = np.stack([np.asarray(fn(im, m), np.float32) for im, m in zip(images, holes)])
+    if out.shape != images.shape:
+        raise InpaintkitError(f"method: expected output of shape {images.shape}, got {out.shape}")
+    return np.clip(out, 0, 1)
+
+
+def compare(methods: dict, images, masks, *, verbose: bool = True) -> dict:
+    """Run every method on every image under every mask kind.
+
+    ``methods``: ``{name: fn}`` (see :func:`batched`); ``masks``: ``{kind: (N, H, W, 1)}`` (e.g.
+    :func:`eval_masks`) or one array. Returns ``{"metrics": {kind: {method: {metric: mean}}},
+    "per_image": {kind: {method: {metric: (N,)}}}, "outputs": {kind: {method: (N, H, W, 3)}},
+    "seconds_per_image": {kind: {method: s}}}``.
+    """
+    images = check_images("images", images, batched=True)
+    if not isinstance(masks, dict):
+        masks = {"mask": masks}
+    if not methods:
+        raise InpaintkitError("methods: expected a non-empty dict {name: fn}, got an empty one")
+    res = {"metrics": {}, "per_image": {}, "outputs": {}, "seconds_per_image": {}}
+    for kind, m in masks.items():
+        m = (check_masks(f"masks[{kind!r}]", m, like=images) >= 0.5).astype(np.float32)
+        corrupted = images * (1 - m)
+        for key in res:
+            res[key][kind] = {}
+        for name, fn in methods.items():
+            t0 = time.perf_counter()
+            out = run_method(fn, corrupted, m)
+            out = np.where(m >= 0.5, out, images)       # every method keeps the known pixels
+            sec = (time.perf_counter() - t0) / len(images)
+            per = [metrics.evaluate(o, t, h) for o, t, h in zip(out, images, m)]
+            res["per_image"][kind][name] = {k: np.array([p[k] for p in per]) for k in per[0]}
+            res["metrics"][kind][name] = {k: float(np.nanmean(v)) for k, v in res["per_image"][kind][name].items()}
+            res["outputs"][kind][name] = out
+            res["seconds_per_image"][kind][name] = sec
+            if verbose:
+                r = res["metrics"][kind][name]
+                print(f"{kind:>12} {name:<12} hole PSNR {r['hole_psnr']:6.2f} dB  SSIM {r['ssim']:.3f}  "
+                      f"{sec:7.3f} s/image")
+    return res
+
+
+def frechet_distance(a, b) -> float:
+    """Fréchet distance between Gaussians fitted to feature sets ``a`` (N, D) and ``b`` (M, D)."""
+    from scipy import linalg
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
+        raise InpaintkitError(f"features: expected two (N, D) arrays with the same D and N >= 2, "
+                              f"got {a.shape} and {b.shape}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(ca @ cb, disp=False)
+    if not np.isfinite(covmean).all():            # singular product: regularise as FID code does
+        eps = np.eye(len(ca)) * 1e-6
+        covmean = linalg.sqrtm((ca + eps) @ (cb + eps))
+    covmean = np.real(covmean)
+    d = float(np.sum((mu_a - mu_b) ** 2) + np.trace(ca) + np.trace(cb) - 2 * np.trace(covmean))
+    return max(d, 0.0)
+
+
+def classifier_features(classifier, images, layer: str = "pool5") -> np.ndarray:
+    """Penultimate features ``(N, D)`` of the kit classifier (images resized to its input size)."""
+    from . import googlenet
+    images = check_images("images", images, batched=True)
+    s = int(classifier.input_shape[1])
+    if images.shape[1:3] != (s, s):
+        import cv2
+        images = np.stack([cv2.resize(im, (s, s), interpolation=cv2.INTER_AREA) for im in images])
+        images = np.clip(images, 0, 1).astype(np.float32)
+    f = googlenet.features(classifier, images, [layer])[layer]
+    return f.reshape(len(f), -1)
+
+
+def frechet_table(results: dict, images, classifier) -> dict:
+    """``{kind: {method: d}}``: Fréchet distance of each method's outputs to the real images."""
+    real = classifier_features(classifier, images)
+    return {kind: {name: frechet_distance(real, classifier_features(classifier, out))
+                   for name, out in per.items()} for kind, per in results["outputs"].items()}
+
+
+def table(results: dict, metric: str = "hole_psnr", extra: dict | None = None, digits: int = 2) -> str:
+    """Markdown: one row per method, one column per mask kind, for ``metric`` (or a ``{kind: {method: v}}``
+    table passed as ``extra``, e.g. :func:`frechet_table`)."""
+    data = extra if extra is not None else {k: {m: r[metric] for m, r in v.items()}
+                                            for k, v in results["metrics"].items()}
+    kinds = list(data)
+    names = list(dict.fromkeys(n for k in kinds for n in data[k]))
+    label = metrics.LABELS.get(metric, metric) if extra is None else metric
+    rows = [f"| {label} | " + " | ".join(kinds) + " |", "|---|" + "---:|" * len(kinds)]
+    for n in names:
+        rows.append(f"| {n} | " + " | ".join(f"{data[k].get(n, float('nan')):.{digits}f}" for k in kinds) + " |")
+    return "\n".join(rows)
