@@ -21,17 +21,19 @@ def main(argv=None):
     p.add_argument("--patches", type=int, default=2_000, help="photo patches per timed call")
     p.add_argument("--size", type=int, nargs="+", default=[64])
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--workers", type=int, default=1, help="processes for toycars.generate")
     a = p.parse_args(argv)
     photos.patches(1)  # load the photos once (cached), outside the timing
     for size in a.size:
-        for name, fn, n in (("toycars.generate", lambda: toycars.generate(a.n, size=size, seed=0), a.n),
+        for name, fn, n in (("toycars.generate", lambda: toycars.generate(a.n, size=size, seed=0, workers=a.workers), a.n),
                             ("photos.patches", lambda: photos.patches(a.patches, size=size, seed=0), a.patches)):
             c0 = time.process_time()
             s = median_seconds(fn, warmup=0, repeats=a.repeats)
             # CPU seconds per call: close to the wall time on an idle machine (the drawing is single-threaded),
             # while the wall time of a shared machine includes waiting for a core.
             s["cpu_s"] = (time.process_time() - c0) / a.repeats
-            report(name, {"n": n, "size": size, "load_average_1min": round(os.getloadavg()[0], 2)}, s, items=n)
+            report(name, {"n": n, "size": size, "workers": a.workers if name.startswith("toy") else 1,
+                          "load_average_1min": round(os.getloadavg()[0], 2)}, s, items=n)
 
 
 if __name__ == "__main__":

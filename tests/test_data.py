@@ -32,6 +32,13 @@ def test_toycars_deterministic_and_independent_of_n():
     assert np.abs(a - e).mean() > 0.05  # another seed, other pictures
 
 
+def test_toycars_workers_give_the_same_images():
+    a, la = toycars.generate(30, 16, seed=4, workers=2)
+    b, lb = toycars.generate(30, 16, seed=4)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(la, lb)
+
+
 def test_toycars_every_class_in_every_block():
     K = len(toycars.CLASSES)
     assert K >= 6 and len(set(toycars.CLASSES)) == K

@@ -15,6 +15,8 @@ edges, then an area downsample.
 """
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -86,14 +88,18 @@ def _u(rng, lo, hi):
     return lo + (hi - lo) * rng.random()
 
 
+def _clamp(v):
+    return 0 if v < 0 else (255 if v > 255 else int(v))
+
+
 def _col(c, scale=1.0):
     """An RGB tuple of ints in 0..255 (OpenCV colour), optionally scaled."""
-    return tuple(int(min(255.0, max(0.0, float(v) * scale))) for v in c)
+    return (_clamp(c[0] * scale), _clamp(c[1] * scale), _clamp(c[2] * scale))
 
 
 def _jit(rng, c, amount):
-    d = rng.normal(0, amount, 3)
-    return _col((c[0] + d[0], c[1] + d[1], c[2] + d[2]))
+    d0, d1, d2 = rng.normal(0, amount, 3).tolist()
+    return (_clamp(c[0] + d0), _clamp(c[1] + d1), _clamp(c[2] + d2))
 
 
 def _fx(v):
@@ -201,7 +207,7 @@ def _vehicle(img, rng, cls, ground_y, road):
             p = p + rng.normal(0, jitter, p.shape)
         return p * scale + offset
 
-    body_c = _BODY_COLOURS[rng.integers(len(_BODY_COLOURS))] * _u(rng, 0.85, 1.1)
+    body_c = (_BODY_COLOURS[rng.integers(len(_BODY_COLOURS))] * _u(rng, 0.85, 1.1)).tolist()
     body, dark = _col(body_c), _col(body_c, 0.55)
     glass = _jit(rng, (60, 75, 95) if rng.random() < 0.7 else (120, 150, 175), 10)
     r = s["r"] * _u(rng, 0.92, 1.1)
@@ -224,7 +230,7 @@ def _vehicle(img, rng, cls, ground_y, road):
         _poly(img, P([(9.3, 0.45), (9.3, 2.75), (10.0, 2.75), (10.0, 0.45)]), _col(glass, 0.8))
         _line(img, *P([(9.65, 0.45), (9.65, 2.75)]), dark, 0.02 * k)
         if rng.random() < 0.6:
-            _poly(img, P([(0.02, 1.05), (0.02, 1.25), (10.98, 1.25), (10.98, 1.05)]), _jit(rng, 255 - body_c, 20))
+            _poly(img, P([(0.02, 1.05), (0.02, 1.25), (10.98, 1.25), (10.98, 1.05)]), _jit(rng, [255 - v for v in body_c], 20))
     for w in s["windows"]:
         _poly(img, P(w), glass)
     hi = _col((glass[0] + 45, glass[1] + 45, glass[2] + 45))                       # a reflection streak across the first window
@@ -260,9 +266,10 @@ def _vehicle(img, rng, cls, ground_y, road):
         _circle(img, c, rk * 1.15, (25, 25, 28))
         _circle(img, c, rk, (30, 30, 32))
         _circle(img, c, rk * 0.58, rim)
-        phase = rng.random() * np.pi
-        for a in phase + np.arange(5) * 2 * np.pi / 5:
-            _line(img, c, (c[0] + 0.5 * rk * np.cos(a), c[1] + 0.5 * rk * np.sin(a)), _col(rim, 0.6), 0.1 * rk)
+        phase, spoke = rng.random() * math.pi, _col(rim, 0.6)
+        for j in range(5):
+            a = phase + j * 2 * math.pi / 5
+            _line(img, c, (c[0] + 0.5 * rk * math.cos(a), c[1] + 0.5 * rk * math.sin(a)), spoke, 0.1 * rk)
         _circle(img, c, rk * 0.18, _col(rim, 0.5))
 
 
@@ -303,29 +310,51 @@ def labels_for(start: int, stop: int, seed: int = 0) -> np.ndarray:
     return out
 
 
-def generate_range(start: int, stop: int, size: int = 64, seed: int = 0):
-    """Images ``start..stop-1`` of the sequence defined by ``seed``: ``(images, labels)``."""
-    start = check_int("start", start, 0)
-    stop = check_int("stop", stop, start)
-    size = check_int("size", size, 16, 512)
-    seed = check_int("seed", seed, 0)
+def _render_range(start: int, stop: int, size: int, seed: int) -> np.ndarray:
     labels = labels_for(start, stop, seed)
     out = np.empty((stop - start, size, size, 3), np.uint8)
     for j, i in enumerate(range(start, stop)):
         out[j] = render(int(labels[j]), size, np.random.default_rng([seed, 0, i]))
+    return out
+
+
+def generate_range(start: int, stop: int, size: int = 64, seed: int = 0, workers: int = 1):
+    """Images ``start..stop-1`` of the sequence defined by ``seed``: ``(images, labels)``.
+
+    ``workers > 1`` draws chunks in that many processes (worth it for tens of thousands of images on
+    a many-core machine); the result is identical to ``workers=1``.
+    """
+    start = check_int("start", start, 0)
+    stop = check_int("stop", stop, start)
+    size = check_int("size", size, 16, 512)
+    seed = check_int("seed", seed, 0)
+    workers = check_int("workers", workers, 1, 256)
+    labels = labels_for(start, stop, seed)
+    if workers == 1 or stop - start < 2 * workers:
+        out = _render_range(start, stop, size, seed)
+    else:
+        import concurrent.futures
+        import multiprocessing
+        edges = np.linspace(start, stop, 4 * workers + 1).astype(int)
+        ctx = multiprocessing.get_context("spawn")       # safe even after TensorFlow started its threads
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            parts = pool.map(_render_range, edges[:-1].tolist(), edges[1:].tolist(), [size] * (len(edges) - 1),
+                             [seed] * (len(edges) - 1))
+            out = np.concatenate(list(parts))
     images = out.astype(np.float32)
     images *= 1.0 / 255.0
     return images, labels
 
 
-def generate(n: int, size: int = 64, seed: int = 0):
+def generate(n: int, size: int = 64, seed: int = 0, workers: int = 1):
     """``n`` toy cars: ``(images float32 (n, size, size, 3) in [0, 1], labels int64 (n,))``.
 
     Every class appears once in each consecutive block of ``len(CLASSES)`` images. Image ``i`` depends
-    on ``(seed, i, size)`` only. Use different seeds for train/validation/test.
+    on ``(seed, i, size)`` only. Use different seeds for train/validation/test. ``workers``: processes
+    (see ``generate_range``).
     """
     n = check_int("n", n, 0)
-    return generate_range(0, n, size, seed)
+    return generate_range(0, n, size, seed, workers)
 
 
 def stream(batch_size: int, size: int = 64, seed: int = 0, start: int = 0):
