@@ -106,10 +106,15 @@ def frechet_distance(a, b) -> float:
                               f"got {a.shape} and {b.shape}")
     mu_a, mu_b = a.mean(0), b.mean(0)
     ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(ca @ cb, disp=False)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")            # singular products are handled below
+        covmean = linalg.sqrtm(ca @ cb)
     if not np.isfinite(covmean).all():            # singular product: regularise as FID code does
         eps = np.eye(len(ca)) * 1e-6
-        covmean = linalg.sqrtm((ca + eps) @ (cb + eps))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            covmean = linalg.sqrtm((ca + eps) @ (cb + eps))
     covmean = np.real(covmean)
     d = float(np.sum((mu_a - mu_b) ** 2) + np.trace(ca) + np.trace(cb) - 2 * np.trace(covmean))
     return max(d, 0.0)
