@@ -1,0 +1,117 @@
+"""The completion network C of Iizuka et al. (2017), "Globally and Locally Consistent Image Completion".
+
+C takes the image with its hole filled by the training set's mean pixel plus the mask as a
+4th channel (1 = hole) and returns a full RGB image in [0, 1] (sigmoid). Resolution drops only
+to 1/4; four dilated convolutions (dilation 2, 4, 8, 16) widen the receptive field instead::
+
+    net = completion_network(size=64, width=0.5)
+    x = prepare_input(images, masks, mean_pixel)      # (N, 64, 64, 4)
+    completed = net(x)                                # (N, 64, 64, 3) in [0, 1]
+
+At ``width=1.0`` it has the paper's 6.07 M parameters: 6,072,131 trainable (6,066,179 in the
+convolutions, 5,952 BatchNorm scales and offsets) plus 5,952 BatchNorm moving statistics.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from ..errors import InpaintkitError, check_float, check_int
+
+# (kind, kernel, dilation, stride, channels) -- the paper's Table 1, rows 1-17.
+LAYERS = (
+    ("conv", 5, 1, 1, 64),
+    ("conv", 3, 1, 2, 128),
+    ("conv", 3, 1, 1, 128),
+    ("conv", 3, 1, 2, 256),
+    ("conv", 3, 1, 1, 256),
+    ("conv", 3, 1, 1, 256),
+    ("dilated", 3, 2, 1, 256),
+    ("dilated", 3, 4, 1, 256),
+    ("dilated", 3, 8, 1, 256),
+    ("dilated", 3, 16, 1, 256),
+    ("conv", 3, 1, 1, 256),
+    ("conv", 3, 1, 1, 256),
+    ("deconv", 4, 1, 2, 128),
+    ("conv", 3, 1, 1, 128),
+    ("deconv", 4, 1, 2, 64),
+    ("conv", 3, 1, 1, 32),
+    ("output", 3, 1, 1, 3),
+)
+
+DEFAULT_MEAN_PIXEL = (0.5, 0.5, 0.5)
+
+
+def scaled(channels: int, width: float) -> int:
+    return max(1, int(round(channels * width)))
+
+
+def completion_network(size: int | None = None, width: float = 1.0, dilation: bool = True,
+                       mean_pixel=None, name: str = "completion") -> keras.Model:
+    """The completion network: ``(N, size, size, 4) -> (N, size, size, 3)``.
+
+    ``size=None`` builds it fully convolutional (any side divisible by 4). ``width`` scales
+    every layer's channels (paper: 1.0). ``dilation=False`` replaces the dilated convolutions by
+    ordinary ones (to see what dilation buys). ``mean_pixel`` (3 floats) is kept as
+    ``model.mean_pixel`` for :func:`prepare_input` at inference time.
+    """
+    if size is not None:
+        size = check_int("size", size, minimum=4)
+        if size % 4:
+            raise InpaintkitError(f"size: expected a multiple of 4 (C downsamples twice), got {size}")
+    width = check_float("width", width, minimum=1e-3, maximum=8.0)
+    inp = keras.Input((size, size, 4), name="image_and_mask")
+    x = inp
+    for i, (kind, k, d, s, c) in enumerate(LAYERS, start=1):
+        d = d if dilation else 1
+        if kind == "output":
+            x = layers.Conv2D(3, k, padding="same", activation="sigmoid", name=f"conv{i}_out")(x)
+            break
+        if kind == "deconv":
+            x = layers.Conv2DTranspose(scaled(c, width), k, strides=s, padding="same", name=f"deconv{i}")(x)
+        else:
+            x = layers.Conv2D(scaled(c, width), k, strides=s, dilation_rate=d, padding="same",
+                              name=f"{'dilated' if d > 1 else 'conv'}{i}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+    model = keras.Model(inp, x, name=name)
+    model.mean_pixel = tuple(float(v) for v in (DEFAULT_MEAN_PIXEL if mean_pixel is None else mean_pixel))
+    return model
+
+
+def mean_pixel_of(images) -> tuple:
+    """The training set's mean colour (what the paper fills holes with)."""
+    images = np.asarray(images, dtype=np.float32)
+    return tuple(float(v) for v in images.reshape(-1, 3).mean(0))
+
+
+def prepare_input(images, masks, mean_pixel=DEFAULT_MEAN_PIXEL):
+    """``[x ⊙ (1 − M) + mean ⊙ M, M]``: the 4-channel input of C (keras.ops, works in a compiled step)."""
+    images = ops.convert_to_tensor(images, dtype="float32")
+    masks = ops.convert_to_tensor(masks, dtype="float32")
+    mean = ops.reshape(ops.convert_to_tensor(np.asarray(mean_pixel, np.float32)), (1, 1, 1, 3))
+    filled = images * (1.0 - masks) + mean * masks
+    return ops.concatenate([filled, masks], axis=-1)
+
+
+def composite(completed, images, masks):
+    """What the discriminators see: generated pixels in the hole, the original ones elsewhere."""
+    return completed * masks + images * (1.0 - masks)
+
+
+def conv_macs(model: keras.Model, size: int) -> int:
+    """Multiply-accumulates of one forward pass at ``size``² (conv and transposed-conv layers)."""
+    total, side = 0, size
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2DTranspose):
+            cin = layer.input.shape[-1]
+            total += side * side * cin * layer.filters * layer.kernel_size[0] * layer.kernel_size[1]
+            side *= layer.strides[0]
+        elif isinstance(layer, layers.Conv2D):
+            cin = layer.input.shape[-1]
+            side = -(-side // layer.strides[0])
+            total += side * side * cin * layer.filters * layer.kernel_size[0] * layer.kernel_size[1]
+        elif isinstance(layer, layers.Dense):
+            total += layer.input.shape[-1] * layer.units
+    return int(total)

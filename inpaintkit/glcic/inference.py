@@ -1,0 +1,106 @@
+"""Inpainting with a trained completion network, at any image size.
+
+    from inpaintkit.glcic import inference
+    out = inference.inpaint(image, mask)                  # shipped photo model, Telea + Poisson
+    out = inference.inpaint(image, mask, model=net, postprocess=False)
+
+Steps: pad the image to a multiple of 4 (C downsamples twice; reflection padding, the padding
+counts as known), fill the hole with the training set's mean pixel, run C, crop, keep the
+known pixels (composite) and, optionally, the official code's post-processing: OpenCV Telea
+(radius 1) then ``seamlessClone`` of C's output into the hole (:func:`blending.glcic_postprocess`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..errors import InpaintkitError, check_images, check_masks
+from .completion import prepare_input
+
+DEFAULT = "glcic_photos"
+_CACHE: dict = {}
+
+
+def load_shipped(name: str = DEFAULT):
+    """The shipped completion network ``name`` (``glcic_photos`` or ``glcic_toycars``), checked
+    against the manifest's sha256; ``model.mean_pixel`` is its training set's mean colour."""
+    from .. import weights
+    if name not in _CACHE:
+        if not weights.available(name):
+            raise InpaintkitError(f"name: expected shipped GLCIC weights ({', '.join(shipped()) or 'none shipped'}), "
+                                  f"got {name!r}; train them with scripts/train_glcic.py")
+        _CACHE[name] = weights.load(name)
+    return _CACHE[name]
+
+
+def shipped() -> list[str]:
+    from .. import weights
+    return [n for n in weights.names() if n.startswith("glcic_") and not n.endswith("_disc")]
+
+
+def load_file(path, like: str = DEFAULT):
+    """A completion network with the architecture of shipped ``like`` and the weights in ``path``
+    (your own ``.weights.h5`` from :mod:`scripts/train_glcic.py` or a phase's checkpoint)."""
+    from .. import weights
+    model = weights.build(like)
+    weights.load_file(model, path, what="weights")
+    return model
+
+
+def _pad4(x, mode):
+    h, w = x.shape[1:3]
+    ph, pw = (-h) % 4, (-w) % 4
+    return np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode=mode)
+
+
+def complete(model, images, masks, mean_pixel=None) -> np.ndarray:
+    """C's raw output (N, H, W, 3) for images of any size (padded to a multiple of 4 inside)."""
+    mean_pixel = getattr(model, "mean_pixel", (0.5, 0.5, 0.5)) if mean_pixel is None else mean_pixel
+    h, w = images.shape[1:3]
+    x = _pad4(images, "reflect" if min(h, w) > 4 else "edge")
+    m = _pad4(masks, "constant")
+    out = backend.to_numpy(model(prepare_input(x, m, mean_pixel), training=False))
+    return out[:, :h, :w].astype(np.float32)
+
+
+def inpaint(image, mask, model=None, mean_pixel=None, postprocess: bool = True) -> np.ndarray:
+    """Fill the hole (``mask`` = 1) of ``image`` (H, W, 3) or a batch (N, H, W, 3).
+
+    Pixels outside the hole are returned unchanged. ``model``: a completion network (default:
+    the shipped photo model); ``mean_pixel``: its training set's mean colour (default
+    ``model.mean_pixel``); ``postprocess``: Telea + Poisson blending as the official code.
+    """
+    image = check_images("image", image)
+    mask = check_masks("mask", mask, like=image)
+    single = image.ndim == 3
+    images, masks = (image[None], mask[None]) if single else (image, mask)
+    if min(images.shape[1:3]) < 4:
+        raise InpaintkitError(f"image: expected at least 4 x 4 pixels, got {images.shape[1:3]}")
+    if model is None:
+        model = load_shipped()
+    out = complete(model, images, masks, mean_pixel)
+    out = np.clip(out, 0.0, 1.0)
+    if postprocess:
+        from ..blending import glcic_postprocess
+        out = np.stack([glcic_postprocess(o, im, m) if m.any() else im
+                        for o, im, m in zip(out, images, masks)])
+    out = images * (1 - masks) + out * masks        # known pixels exactly
+    return out[0] if single else out
+
+
+def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
+    """The kit's learned-method signature (``python -m inpaintkit inpaint --method glcic``):
+    shipped photo model by default, ``weights`` = your own ``.weights.h5`` (same architecture)."""
+    model = load_shipped() if weights is None else load_file(weights)
+    return inpaint(image, mask, model=model, postprocess=True)
+
+
+def evaluate(model, images, masks, postprocess: bool = False) -> dict:
+    """Metrics of C (composite, optional post-processing) and of OpenCV Telea on the same holes:
+    ``{'glcic': {...}, 'telea': {...}}`` with ``inpaintkit.metrics.evaluate``'s keys."""
+    from ..baselines import telea
+    from ..metrics import evaluate as ev
+    images = check_images("images", images, batched=True)
+    masks = check_masks("masks", masks, like=images)
+    ours = inpaint(images, masks, model=model, postprocess=postprocess)
+    return {"glcic": ev(ours, images, masks), "telea": ev(telea(images, masks), images, masks)}

@@ -1,0 +1,273 @@
+r"""The three training phases of Iizuka et al. (2017), each its own trainer.
+
+1. :class:`Phase1` — the completion network C alone on the masked MSE (T_C iterations):
+   :math:`L(x, M) = \lVert M \odot (C(x, M) - x) \rVert^2`.
+2. :class:`Phase2` — the context discriminators D alone (T_D iterations), C frozen, binary
+   cross-entropy on real images vs completed ones.
+3. :class:`Phase3` — both: C on :math:`L + \alpha\,\mathrm{GAN}` (α = 0.0004), D as in phase 2:
+   :math:`\min_C \max_D \mathbb{E}[L(x, M_c) + \alpha \log D(x, M_d) + \alpha \log(1 - D(C(x, M_c), M_c))]`.
+
+D always sees the **composite** (generated pixels in the hole, real ones elsewhere) and a local
+patch (half the image side) centred on the hole; for a real image, on its own random hole M_d.
+Holes and patch corners are drawn in NumPy per batch (seeded by the step, so a resumed run
+draws the same batches); the compiled step receives them as tensors and crops with a
+static-size gather. Every trainer runs through :class:`inpaintkit.training.Loop`: progress bar,
+live loss plot, samples on fixed validation images, checkpoints, resume, logs, NaN detection::
+
+    t = Phase1(net, train_images, val_images, batch_size=16, run_dir="runs/phase1")
+    history = t.run(400, checkpoint_every=100, sample_every=50)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from .. import backend
+from ..errors import check_float, check_images, check_int
+from ..training import Checkpointer, Loop
+from .completion import composite, mean_pixel_of, prepare_input
+from .discriminators import crop, discriminator
+
+ALPHA = 0.0004
+HOLE = (3 / 8, 1 / 2)   # hole sides as fractions of the image side (paper: 96-128 px of 256)
+
+
+def sample_holes(n: int, size: int, rng, hole=HOLE, patch: int | None = None):
+    """``n`` rectangular holes ``(n, size, size, 1)`` and the top-left corners ``(n, 2)`` of the
+    ``patch``² local windows centred on them (clipped to the image). Patch default: size // 2."""
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    patch = size // 2 if patch is None else patch
+    lo, hi = max(1, int(round(hole[0] * size))), max(1, int(round(hole[1] * size)))
+    hh = rng.integers(lo, hi + 1, n)
+    ww = rng.integers(lo, hi + 1, n)
+    top = rng.integers(0, size - hh + 1)
+    left = rng.integers(0, size - ww + 1)
+    masks = np.zeros((n, size, size, 1), np.float32)
+    for i in range(n):
+        masks[i, top[i]:top[i] + hh[i], left[i]:left[i] + ww[i]] = 1.0
+    cy = np.clip(top + hh // 2 - patch // 2, 0, size - patch)
+    cx = np.clip(left + ww // 2 - patch // 2, 0, size - patch)
+    return masks, np.stack([cy, cx], 1).astype(np.int32)
+
+
+def auto_jit() -> bool:
+    """XLA on a GPU; on a CPU TensorFlow's graph mode (oneDNN convolutions) is 2-4x faster than XLA
+    for this network (benchmarks/bench_glcic.py), so the step is compiled without it there."""
+    return bool(backend.accelerators())
+
+
+def _bce(logits, target: float):
+    """Mean binary cross-entropy of ``sigmoid(logits)`` against a constant label (stable form)."""
+    return ops.mean(ops.relu(logits) - logits * target + ops.log1p(ops.exp(-ops.abs(logits))))
+
+
+class _Trainer:
+    """What the three phases share: data, fixed validation samples, the Loop."""
+
+    name = "GLCIC"
+    keys = ("loss",)
+
+    def __init__(self, completion, images, val_images=None, *, batch_size: int = 16, lr: float = 1e-3,
+                 mean_pixel=None, seed: int = 0, run_dir=None, jit: bool | None = None, hole=HOLE,
+                 show: bool = True):
+        self.images = check_images("images", images, batched=True)
+        self.size = self.images.shape[1]
+        if self.images.shape[2] != self.size or self.size % 4:
+            raise_shape(self.images.shape)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.lr = check_float("lr", lr, minimum=0.0)
+        self.seed, self.hole, self.show = int(seed), hole, show
+        self.jit = auto_jit() if jit is None else bool(jit)
+        self.patch = self.size // 2
+        self.C = completion
+        self.mean_pixel = tuple(mean_pixel) if mean_pixel is not None else mean_pixel_of(self.images[:2000])
+        completion.mean_pixel = self.mean_pixel
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        if val_images is None:
+            val_images = self.images[:8]
+        self.val_images = check_images("val_images", val_images, batched=True)
+        self.val_masks, self.val_corners = sample_holes(len(self.val_images), self.size, 10_000 + self.seed,
+                                                        hole, self.patch)
+        self.samples: list[tuple[int, np.ndarray]] = []
+        self._forward = backend.function(lambda x: self.C(x, training=False), jit=jit)
+        backend.seed(seed)
+
+    # ----- data ---------------------------------------------------------------------------
+    def batch(self, step: int):
+        """The batch of step ``step``: images, holes M_c and their patch corners, and real holes
+        M_d (+ corners) for the discriminator's real examples. Same step -> same batch."""
+        rng = np.random.default_rng((self.seed, step))
+        x = self.images[rng.integers(0, len(self.images), self.batch_size)]
+        m, corners = sample_holes(self.batch_size, self.size, rng, self.hole, self.patch)
+        _, corners_real = sample_holes(self.batch_size, self.size, rng, self.hole, self.patch)
+        return x, m, corners, corners_real
+
+    def complete(self, images, masks, composite_only: bool = True) -> np.ndarray:
+        """C's completions (composited into the known pixels) in inference mode, as NumPy."""
+        out = backend.to_numpy(self._forward(prepare_input(images, masks, self.mean_pixel)))
+        return out * masks + images * (1 - masks) if composite_only else out
+
+    # ----- the loop -----------------------------------------------------------------------
+    def models(self) -> dict:
+        raise NotImplementedError
+
+    def optimizers(self) -> dict:
+        raise NotImplementedError
+
+    def one_step(self, step: int) -> dict:
+        raise NotImplementedError
+
+    def _sample(self, step, history):
+        out = self.complete(self.val_images, self.val_masks)
+        self.samples.append((step, out))
+        if self.show:
+            from ..plotting import show_images
+            k = min(8, len(out))
+            show_images(out[:k], size=1.1, suptitle=f"{self.name}: validation completions at step {step}")
+
+    def loop(self, steps: int, checkpoint_every: int = 0, sample_every: int = 0, plot_every: int = 0,
+             resume: bool = True) -> Loop:
+        ckpt = None
+        if self.run_dir is not None:
+            ckpt = Checkpointer(self.run_dir / "checkpoint", self.models(), self.optimizers())
+        callbacks = []
+        if self.show and plot_every:
+            from ..plotting import LossPlot
+            callbacks.append((plot_every, LossPlot(self.keys, title=self.name, log=False).update))
+        if sample_every:
+            callbacks.append((sample_every, self._sample))
+        return Loop(self.name, steps, checkpointer=ckpt, checkpoint_every=checkpoint_every,
+                    log_dir=None if self.run_dir is None else self.run_dir / "logs",
+                    callbacks=callbacks, resume=resume)
+
+    def run(self, steps: int, *, checkpoint_every: int = 0, sample_every: int = 0, plot_every: int | None = None,
+            until: int | None = None, resume: bool = True) -> list[dict]:
+        """Train up to ``steps`` in total (resuming from ``run_dir`` if it holds a checkpoint).
+        ``until`` stops early (an 'interrupt' you can resume). Returns the loss history."""
+        steps = check_int("steps", steps, minimum=0)
+        plot_every = max(1, steps // 20) if plot_every is None else plot_every
+        self.last_loop = self.loop(steps, checkpoint_every, sample_every, plot_every, resume)
+        return self.last_loop.run(self.one_step, until=until)
+
+
+def raise_shape(shape):
+    from ..errors import fail
+    fail("images", "square images (N, S, S, 3) with S a multiple of 4", shape)
+
+
+class Phase1(_Trainer):
+    r"""C alone on the masked MSE :math:`\lVert M \odot (C(x, M) - x)\rVert^2` (mean over pixels)."""
+
+    name = "phase 1 (completion, MSE)"
+    keys = ("loss",)
+
+    def __init__(self, completion, images, val_images=None, **kw):
+        super().__init__(completion, images, val_images, **kw)
+        self.opt = keras.optimizers.Adam(self.lr)
+        self.step_fn = backend.train_step(self.loss, self.C.trainable_weights, self.opt, jit=self.jit)
+
+    def loss(self, x, m):
+        out = self.C(prepare_input(x, m, self.mean_pixel), training=True)
+        mse = ops.mean(ops.square(m * (out - x)))
+        return mse, {"hole_mse": ops.sum(ops.square(m * (out - x))) / (3.0 * ops.sum(m) + 1e-6)}
+
+    def models(self):
+        return {"completion": self.C}
+
+    def optimizers(self):
+        return {"opt_c": self.opt}
+
+    def one_step(self, step):
+        x, m, _, _ = self.batch(step)
+        return self.step_fn(x, m)
+
+
+class _Adversarial(_Trainer):
+    """The discriminator's loss shared by phases 2 and 3."""
+
+    def __init__(self, completion, disc, images, val_images=None, **kw):
+        super().__init__(completion, images, val_images, **kw)
+        self.D = disc if disc is not None else discriminator(self.size)
+        self.opt_d = keras.optimizers.Adam(self.lr)
+        self.d_step = backend.train_step(self.d_loss, self.D.trainable_weights, self.opt_d, jit=self.jit)
+
+    def judge(self, real, fake, corners_real, corners_fake):
+        """D's logits on real and fake images, one batch so BatchNorm sees both."""
+        images = ops.concatenate([real, fake], 0)
+        patches = ops.concatenate([crop(real, corners_real, self.patch), crop(fake, corners_fake, self.patch)], 0)
+        logits = self.D([images, patches], training=True)
+        n = ops.shape(real)[0]
+        return logits[:n], logits[n:]
+
+    def d_loss(self, x, m, corners, corners_real):
+        out = ops.stop_gradient(self.C(prepare_input(x, m, self.mean_pixel), training=False))
+        fake = composite(out, x, m)
+        lr, lf = self.judge(x, fake, corners_real, corners)
+        loss = 0.5 * (_bce(lr, 1.0) + _bce(lf, 0.0))
+        acc_real = ops.mean(ops.cast(lr > 0, "float32"))
+        acc_fake = ops.mean(ops.cast(lf < 0, "float32"))
+        return loss, {"d_acc_real": acc_real, "d_acc_fake": acc_fake}
+
+    def d_accuracy(self, images, masks=None, corners=None, seed: int = 1):
+        """D's accuracy on ``images`` (real) and on their completions (fake), inference mode."""
+        images = check_images("images", images, batched=True)
+        if masks is None:
+            masks, corners = sample_holes(len(images), self.size, seed, self.hole, self.patch)
+        _, corners_real = sample_holes(len(images), self.size, seed + 1, self.hole, self.patch)
+        real = ops.convert_to_tensor(images)
+        fake = ops.convert_to_tensor(self.complete(images, masks))
+        pr = backend.to_numpy(self.D([real, crop(real, corners_real, self.patch)], training=False))
+        pf = backend.to_numpy(self.D([fake, crop(fake, corners, self.patch)], training=False))
+        return {"real": float((pr > 0).mean()), "fake": float((pf < 0).mean())}
+
+
+class Phase2(_Adversarial):
+    """D alone, C frozen: binary cross-entropy on real vs completed (composite) images."""
+
+    name = "phase 2 (discriminators)"
+    keys = ("loss", "d_acc_real", "d_acc_fake")
+
+    def models(self):
+        return {"discriminator": self.D}
+
+    def optimizers(self):
+        return {"opt_d": self.opt_d}
+
+    def one_step(self, step):
+        return self.d_step(*self.batch(step))
+
+
+class Phase3(_Adversarial):
+    r"""C on :math:`L + \alpha\,\mathrm{GAN}` and D on BCE, one update each per step."""
+
+    name = "phase 3 (joint)"
+    keys = ("mse", "gan", "d_loss")
+
+    def __init__(self, completion, disc, images, val_images=None, *, alpha: float = ALPHA, **kw):
+        self.alpha = check_float("alpha", alpha, minimum=0.0)
+        super().__init__(completion, disc, images, val_images, **kw)
+        self.opt_c = keras.optimizers.Adam(self.lr)
+        self.c_step = backend.train_step(self.c_loss, self.C.trainable_weights, self.opt_c, jit=self.jit)
+
+    def c_loss(self, x, m, corners, corners_real):
+        out = self.C(prepare_input(x, m, self.mean_pixel), training=True)
+        mse = ops.mean(ops.square(m * (out - x)))
+        _, lf = self.judge(x, composite(out, x, m), corners_real, corners)
+        gan = _bce(lf, 1.0)          # non-saturating form of log(1 - D(C(x, M_c), M_c))
+        return mse + self.alpha * gan, {"mse": mse, "gan": gan}
+
+    def models(self):
+        return {"completion": self.C, "discriminator": self.D}
+
+    def optimizers(self):
+        return {"opt_c": self.opt_c, "opt_d": self.opt_d}
+
+    def one_step(self, step):
+        batch = self.batch(step)
+        d = self.d_step(*batch)
+        c = self.c_step(*batch)
+        return {"loss": c["loss"], "mse": c["mse"], "gan": c["gan"], "d_loss": d["loss"],
+                "d_acc_real": d["d_acc_real"], "d_acc_fake": d["d_acc_fake"]}

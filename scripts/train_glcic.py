@@ -1,0 +1,115 @@
+"""Train GLCIC's three phases on toy cars or photo patches and ship the completion network.
+
+    nice -n 10 python scripts/train_glcic.py --data toycars --preset class --steps 1500,200,600 \
+        --out inpaintkit/weights/glcic_toycars.weights.h5
+
+Each phase checkpoints to ``--run-dir`` (default ``runs/train_glcic_<data>``), so killing and
+re-running the same command resumes where it stopped. At the end the completion network is
+saved in float16 (``weights.save_compact``), evaluated on held-out images (hole PSNR/SSIM vs
+OpenCV Telea, fixed seeded holes) and recorded in ``inpaintkit/weights/manifest.json``; the
+discriminator is saved next to it as ``<name>_disc``.
+"""
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def load_data(kind: str, n: int, size: int, seed: int):
+    if kind == "toycars":
+        from inpaintkit.data import toycars
+        from inpaintkit.data.pipeline import VAL_START
+        train, _ = toycars.generate(n, size, seed)
+        val, _ = toycars.generate_range(VAL_START, VAL_START + 200, size, seed)
+        return train, val
+    from inpaintkit.data import photos
+    return photos.patches(n, size, seed, "train"), photos.patches(200, size, seed + 1, "val")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", choices=("toycars", "photos"), required=True)
+    p.add_argument("--preset", default="class", help="sizes/widths/batch/lr from this preset")
+    p.add_argument("--steps", default=None, help="phase1,phase2,phase3 steps (default: the preset's)")
+    p.add_argument("--n-train", type=int, default=None, help="training images (default: the preset's n_train)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--alpha", type=float, default=None, help="GAN weight (default 0.0004, the paper's)")
+    p.add_argument("--out", default=None, help="default inpaintkit/weights/glcic_<data>.weights.h5")
+    p.add_argument("--run-dir", default=None)
+    p.add_argument("--no-record", action="store_true", help="do not touch the manifest")
+    a = p.parse_args(argv)
+
+    import numpy as np
+    from inpaintkit import backend, presets, weights
+    from inpaintkit.glcic import completion as cm, discriminators as dm, inference, phases
+
+    P = presets.get(a.preset)
+    steps = [int(s) for s in a.steps.split(",")] if a.steps else [P.phase1_steps, P.phase2_steps, P.phase3_steps]
+    if len(steps) != 3:
+        p.error("--steps: expected three comma-separated numbers")
+    alpha = phases.ALPHA if a.alpha is None else a.alpha
+    name = f"glcic_{a.data}"
+    out = Path(a.out or ROOT / "inpaintkit" / "weights" / f"{name}.weights.h5")
+    run_dir = Path(a.run_dir or ROOT / "runs" / f"train_glcic_{a.data}")
+    size, n_train = P.glcic_size, a.n_train or P.n_train
+    t0 = time.time()
+    train, val = load_data(a.data, n_train, size, a.seed)
+    print(f"{name}: {len(train)} training images {size}², preset {P.name}, steps {steps}, "
+          f"data in {time.time() - t0:.0f}s", flush=True)
+
+    backend.seed(a.seed)
+    mean = cm.mean_pixel_of(train)
+    C = cm.completion_network(size, P.glcic_width, mean_pixel=mean)
+    D = dm.discriminator(size, P.glcic_disc_width)
+    kw = dict(batch_size=P.glcic_batch, lr=P.glcic_lr, mean_pixel=mean, seed=a.seed, show=False)
+    every = max(50, P.checkpoint_every)
+    wall = {}
+    for i, (cls, args) in enumerate([(phases.Phase1, (C,)), (phases.Phase2, (C, D)), (phases.Phase3, (C, D))]):
+        extra = {"alpha": alpha} if cls is phases.Phase3 else {}
+        trainer = cls(*args, train, val[:8], run_dir=run_dir / f"phase{i + 1}", **kw, **extra)
+        ts = time.time()
+        hist = trainer.run(steps[i], checkpoint_every=every)
+        wall[f"phase{i + 1}"] = round(time.time() - ts, 1)
+        last = {k: round(v, 5) for k, v in hist[-1].items()} if hist else {}
+        print(f"phase {i + 1}: {steps[i]} steps, {wall[f'phase{i + 1}']}s, last {last}", flush=True)
+    wall_time = time.time() - t0
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    weights.save_compact(C, out)
+    disc_out = out.with_name(out.name.replace(".weights.h5", "_disc.weights.h5"))
+    weights.save_compact(D, disc_out)
+    # evaluate the float16 weights exactly as shipped
+    shipped = cm.completion_network(None, P.glcic_width, mean_pixel=mean)
+    weights.load_file(shipped, out)
+    masks, _ = phases.sample_holes(len(val), size, 12345, phases.HOLE)
+    res = inference.evaluate(shipped, val, masks)
+    res_pp = inference.evaluate(shipped, val, masks, postprocess=True)["glcic"]
+    r = lambda d: {k: round(float(v), 4) for k, v in d.items()}
+    metrics = {"eval": f"{len(val)} held-out {a.data} images {size}², holes phases.sample_holes(seed 12345), "
+                       f"sides {phases.HOLE[0]:.3f}-{phases.HOLE[1]:.3f} of the side",
+               "glcic": r(res["glcic"]), "glcic_postprocessed": r(res_pp), "telea": r(res["telea"])}
+    print("metrics", metrics, flush=True)
+    if not a.no_record:
+        cmd = "python scripts/train_glcic.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
+        config = {"size": None, "width": P.glcic_width, "mean_pixel": [round(float(v), 6) for v in mean]}
+        common = dict(command=cmd, preset=P.name, seed=a.seed, wall_time_s=wall_time,
+                      steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
+        note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}², batch {P.glcic_batch}, "
+                f"Adam lr {P.glcic_lr}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
+                f"backend {backend.NAME}; phase wall times {wall}; float16 storage.")
+        weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,
+                       metrics=metrics, notes=note, **common)
+        weights.record(name + "_disc", disc_out, builder="inpaintkit.glcic.discriminators:discriminator",
+                       config={"size": size, "width": P.glcic_disc_width}, metrics={},
+                       notes=f"context discriminator trained with {name} (phases 2 and 3).", **common)
+        print(f"recorded {name} and {name}_disc in {weights.MANIFEST}")
+
+
+if __name__ == "__main__":
+    main()
