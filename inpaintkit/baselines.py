@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import check_images, check_int, check_masks
+from .errors import InpaintkitError, check_images, check_int, check_masks
 
 
 def _prepare(image, mask):
@@ -26,13 +26,16 @@ def _prepare(image, mask):
     return image, mask
 
 
-def _per_image(fn, image, mask):
+def _per_image(fn, image, mask, need_known: bool = True):
     """Apply fn(image (H,W,3), hole bool (H,W)) -> (H,W,3) to each image, then composite."""
     single = image.ndim == 3
     images, masks = (image[None], mask[None]) if single else (image, mask)
     out = images.copy()
     for i, (im, m) in enumerate(zip(images, masks)):
         hole = m[..., 0] >= 0.5
+        if need_known and hole.all():
+            raise InpaintkitError("mask: expected at least one known pixel to propagate, got a mask that is "
+                                  "all hole" + ("" if single else f" (image {i} of the batch)"))
         if hole.any():
             fill = np.asarray(fn(im, hole), np.float32)
             out[i] = np.where(hole[..., None], np.clip(fill, 0, 1), im)
@@ -79,7 +82,7 @@ def mean_fill(image, mask) -> np.ndarray:
     (GLCIC pre-fills its input holes with the training set's mean pixel)."""
     image, mask = _prepare(image, mask)
     return _per_image(lambda im, hole: np.broadcast_to(im[~hole].mean(0) if (~hole).any() else 0.5, im.shape),
-                      image, mask)
+                      image, mask, need_known=False)
 
 
 BASELINES = {"telea": telea, "ns": navier_stokes, "biharmonic": biharmonic}

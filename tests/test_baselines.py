@@ -157,3 +157,10 @@ def test_mean_fill_paints_the_known_mean_colour():
     out = baselines.mean_fill(img, m)
     known = img[m[..., 0] == 0].mean(0)
     assert np.allclose(out[16, 16], known) and np.array_equal(out[0], img[0])
+
+
+@pytest.mark.parametrize("fn", FNS, ids=lambda f: f.__name__)
+def test_a_mask_with_no_known_pixel_is_refused(fn):
+    img = _photo(16)
+    with pytest.raises(InpaintkitError, match="^mask: expected at least one known pixel"):
+        fn(img, np.ones((16, 16, 1), np.float32))

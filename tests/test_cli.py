@@ -40,6 +40,7 @@ def files(tmp_path_factory):
     rgba[5:10, 5:12, 1] = 7                           # any non-zero colour channel = hole
     Image.fromarray(rgba).save(d / "mask_rgba.png")
     Image.fromarray(np.zeros((40, 56), np.uint8)).save(d / "empty.png")
+    Image.fromarray(np.ones((40, 56), np.uint8)).save(d / "full.png")          # value 1: non-zero = hole
     Image.fromarray(mask[:20]).save(d / "small_mask.png")
     (d / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not an image")
     (d / "truncated.png").write_bytes((d / "image.png").read_bytes()[:200])
@@ -89,10 +90,13 @@ def test_inpaint_reads_jpeg_and_rgba_masks(files):
     (["inpaint", "{d}/image.png", "--mask", "{d}/mask.png", "--weights", "{d}/w.weights.h5", "--out", "{d}/o.png"],
      ["weights"]),
     (["inpaint", "{d}", "--mask", "{d}/mask.png", "--out", "{d}/o.png"], ["image"]),
+    (["inpaint", "{d}/image.png", "--mask", "{d}/full.png", "--out", "{d}/o.png"], ["mask", "known pixel"]),
+    (["inpaint", "{d}/image.png", "--mask", "{d}/mask.png", "--seed", "-1", "--out", "{d}/o.png"], ["seed"]),
     (["run", "notebooks/00_setup_and_data.ipynb", "--preset", "fast"], ["preset", "quick"]),
     (["run", "{d}/missing.ipynb", "--preset", "quick"], ["notebook", "missing.ipynb"]),
 ], ids=["missing-image", "missing-mask", "corrupt-image", "truncated-image", "corrupt-mask", "size-mismatch",
-        "unknown-method", "jpeg-out", "no-out-folder", "missing-weights", "image-is-a-folder", "bad-preset",
+        "unknown-method", "jpeg-out", "no-out-folder", "missing-weights", "image-is-a-folder", "all-hole-mask",
+        "negative-seed", "bad-preset",
         "missing-notebook"])
 def test_bad_inputs_fail_with_one_clear_line(files, case, words):
     d, _, _ = files
