@@ -178,6 +178,25 @@ def test_batches_shuffle_align_and_epochs():
         pipeline.batches(x, 2, extra=y[:5])
 
 
+def test_keras_dataset_feeds_fit():
+    keras = pytest.importorskip("keras")
+    x, y = toycars.generate(20, 16, seed=0)
+    ds = pipeline.keras_dataset(x, 8, y, seed=0)
+    assert len(ds) == 3
+    seen = np.concatenate([ds[i][1] for i in range(len(ds))])
+    assert sorted(seen) == sorted(y) and ds[2][0].shape == (4, 16, 16, 3)
+    order = ds.order.copy()
+    ds.on_epoch_end()
+    assert not np.array_equal(order, ds.order) and sorted(ds.order) == list(range(20))  # reshuffled
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(len(toycars.CLASSES))])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    hist = model.fit(ds, epochs=1, verbose=0)
+    assert np.isfinite(hist.history["loss"][0])
+    with pytest.raises(InpaintkitError, match="labels"):
+        pipeline.keras_dataset(x, 4, y[:3])
+
+
 def test_toycar_splits_never_overlap():
     s = pipeline.toycar_splits(40, size=16, seed=0)
     assert s.train[0].shape == (40, 16, 16, 3) and len(s.val[0]) == 8 and len(s.test[0]) == 8

@@ -9,10 +9,10 @@
 from . import folder, photos, pipeline, stanford_cars, toycars  # noqa: F401
 from .folder import load_folder, load_image, save_image  # noqa: F401
 from .photos import PHOTOS, patches  # noqa: F401
-from .pipeline import (batches, mean_pixel, split_indices, splits, to_float, to_uint8,  # noqa: F401
-                       toycar_splits)
+from .pipeline import (batches, keras_dataset, mean_pixel, split_indices, splits, to_float,  # noqa: F401
+                       to_uint8, toycar_splits)
 from .toycars import CLASSES, generate  # noqa: F401
 
 __all__ = ["folder", "photos", "pipeline", "stanford_cars", "toycars", "load_folder", "load_image", "save_image",
-           "PHOTOS", "patches", "batches", "mean_pixel", "split_indices", "splits", "to_float", "to_uint8",
+           "PHOTOS", "patches", "batches", "keras_dataset", "mean_pixel", "split_indices", "splits", "to_float", "to_uint8",
            "toycar_splits", "CLASSES", "generate"]

@@ -148,3 +148,41 @@ def mean_pixel(images) -> np.ndarray:
     if x.ndim < 3 or x.shape[-1] != 3 or x.size == 0:
         fail("images", "a non-empty array of RGB images (..., 3)", describe(x))
     return x.reshape(-1, 3).mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def keras_dataset(images, batch_size: int, labels=None, *, seed: int = 0, shuffle: bool = True, **kwargs):
+    """A ``keras.utils.PyDataset`` of ``(images, labels)`` (or images only) batches for ``model.fit``.
+
+    Reshuffled after every epoch with a generator seeded by ``seed``; the last batch may be smaller.
+    ``kwargs`` go to ``PyDataset`` (``workers``, ``use_multiprocessing``, ``max_queue_size``).
+    """
+    import keras
+
+    images = np.asarray(images)
+    batch_size = check_int("batch_size", batch_size, 1)
+    seed = check_int("seed", seed, 0)
+    if len(images) == 0:
+        fail("images", "a non-empty array", describe(images))
+    if labels is not None:
+        labels = np.asarray(labels)
+        if len(labels) != len(images):
+            fail("labels", f"{len(images)} labels like images", describe(labels))
+
+    class ArrayBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(**kwargs)
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(images)) if shuffle else np.arange(len(images))
+
+        def __len__(self):
+            return -(-len(images) // batch_size)
+
+        def __getitem__(self, i):
+            idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
+            return images[idx] if labels is None else (images[idx], labels[idx])
+
+        def on_epoch_end(self):
+            if shuffle:
+                self.order = self.rng.permutation(len(images))
+
+    return ArrayBatches()
