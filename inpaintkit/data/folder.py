@@ -79,7 +79,8 @@ def image_files(path, recursive: bool = True) -> list:
     """Sorted image files (by suffix, case-insensitive) in a folder, searched recursively by default."""
     root = Path(path)
     if not root.is_dir():
-        fail("path", "an existing folder of images", f"{str(path)!r} ({'a file' if root.is_file() else 'no such folder'})")
+        what = "a file" if root.is_file() else "no such folder"
+        fail("path", "an existing folder of images", f"{str(path)!r} ({what})")
     it = root.rglob("*") if recursive else root.glob("*")
     return sorted(p for p in it if p.is_file() and p.suffix.lower() in EXTENSIONS and not p.name.startswith("."))
 

@@ -52,7 +52,8 @@ def _loadmat(path: Path) -> dict:
     try:
         return scipy.io.loadmat(str(path))
     except Exception as e:  # noqa: BLE001 - scipy raises many kinds for a damaged file
-        raise InpaintkitError(f"root: expected a readable MATLAB file at {str(path)!r}, got {type(e).__name__}: {e}") from None
+        raise InpaintkitError(f"root: expected a readable MATLAB file at {str(path)!r}, "
+                              f"got {type(e).__name__}: {e}") from None
 
 
 def _scalar(v):

@@ -127,6 +127,11 @@ def _line(img, p, q, color, width):
     cv2.line(img, (_fx(p[0]), _fx(p[1])), (_fx(q[0]), _fx(q[1])), color, max(1, int(width + 0.5)), _AA, _SHIFT)
 
 
+def _rect(x0, y0, x1, y1):
+    """The four corners of an axis-aligned box (in metres), for ``P``."""
+    return [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
+
+
 def _chaikin(p, iters=2, cut=0.2):
     """Round a closed polygon's corners (Chaikin's corner cutting)."""
     p = np.asarray(p, dtype=np.float64)
@@ -212,8 +217,9 @@ def _vehicle(img, rng, cls, ground_y, road):
     glass = _jit(rng, (60, 75, 95) if rng.random() < 0.7 else (120, 150, 175), 10)
     r = s["r"] * _u(rng, 0.92, 1.1)
     wheels_x = [x0 + w * sx * k for w in s["wheels"]]
-    # shadow, body, two-tone stripe
-    _ellipse(img, ((wheels_x[0] + wheels_x[1]) / 2, ground_y), (0.62 * length_px, 0.1 * r * k + 1), _col(road, 0.45))
+    # shadow, body outline with rounded corners
+    shadow = (0.62 * length_px, 0.1 * r * k + 1)
+    _ellipse(img, ((wheels_x[0] + wheels_x[1]) / 2, ground_y), shadow, _col(road, 0.45))
     outline = _chaikin(P(s["body"], 0.015), 2, 0.18 if cls != "bus" else 0.08)
     _poly(img, outline, body)
     if s.get("bed"):                                       # open cargo bed: dark rim, tailgate seam
@@ -221,22 +227,22 @@ def _vehicle(img, rng, cls, ground_y, road):
         _line(img, *P([(x_a + 0.05, top - 0.04), (x_b, top - 0.04)]), dark, 0.02 * k)
         _line(img, *P([(x_b, 0.55), (x_b, top)]), dark, 0.015 * k)
         _line(img, *P([(0.12, 0.6), (0.12, top - 0.1)]), dark, 0.012 * k)
-    if s.get("bus"):
+    if s.get("bus"):                                       # a row of 5-7 windows, a glass door, a stripe
         n = int(rng.integers(5, 8))
         edges = np.linspace(0.4, 9.1, n + 1)
         gap = 0.18
         for a, b in zip(edges[:-1], edges[1:]):
-            _poly(img, P([(a + gap, 1.55), (a + gap, 2.75), (b - gap, 2.75), (b - gap, 1.55)]), glass)
-        _poly(img, P([(9.3, 0.45), (9.3, 2.75), (10.0, 2.75), (10.0, 0.45)]), _col(glass, 0.8))
+            _poly(img, P(_rect(a + gap, 1.55, b - gap, 2.75)), glass)
+        _poly(img, P(_rect(9.3, 0.45, 10.0, 2.75)), _col(glass, 0.8))
         _line(img, *P([(9.65, 0.45), (9.65, 2.75)]), dark, 0.02 * k)
         if rng.random() < 0.6:
-            _poly(img, P([(0.02, 1.05), (0.02, 1.25), (10.98, 1.25), (10.98, 1.05)]), _jit(rng, [255 - v for v in body_c], 20))
+            _poly(img, P(_rect(0.02, 1.05, 10.98, 1.25)), _jit(rng, [255 - v for v in body_c], 20))
     for w in s["windows"]:
         _poly(img, P(w), glass)
-    hi = _col((glass[0] + 45, glass[1] + 45, glass[2] + 45))                       # a reflection streak across the first window
-    wpts = P(s["windows"][0])
-    cx, cy = wpts.mean(0)
-    _line(img, (cx - 0.1 * length_px, cy + 0.04 * length_px), (cx - 0.04 * length_px, cy - 0.04 * length_px), hi, 0.01 * R)
+    hi = _col((glass[0] + 45, glass[1] + 45, glass[2] + 45))   # a reflection streak across the first window
+    cx, cy = P(s["windows"][0]).mean(0)
+    d = 0.04 * length_px
+    _line(img, (cx - 2.5 * d, cy + d), (cx - d, cy - d), hi, 0.01 * R)
     w0 = np.asarray(s["windows"][0])
     for x in s["pillars"]:
         _line(img, *P([(x, w0[:, 1].min()), (x, w0[:, 1].max())]), body, 0.07 * k)
@@ -244,10 +250,9 @@ def _vehicle(img, rng, cls, ground_y, road):
         _line(img, *P([(x, 0.45), (x, 1.3 if cls != "sports_car" else 0.9)]), dark, 0.015 * k)
     if s.get("rack"):
         a, b = s["rack"]
-        _poly(img, P([(a, 1.84), (a, 1.95), (b, 1.95), (b, 1.84)]), (40, 40, 45))
+        _poly(img, P(_rect(a, 1.84, b, 1.95)), (40, 40, 45))
     if s.get("cladding"):
-        _poly(img, P([(0.02, 0.42), (0.02, s["cladding"]), (s["length"] - 0.02, s["cladding"]),
-                      (s["length"] - 0.02, 0.42)]), (50, 50, 55))
+        _poly(img, P(_rect(0.02, 0.42, s["length"] - 0.02, s["cladding"])), (50, 50, 55))
     if s.get("spoiler"):
         _poly(img, P([(0.02, 0.9), (0.05, 0.96), (0.7, 0.96), (0.7, 0.91)]), dark)
         _line(img, *P([(0.45, 0.8), (0.45, 0.92)]), dark, 0.05 * k)
@@ -256,8 +261,8 @@ def _vehicle(img, rng, cls, ground_y, road):
     _ellipse(img, P([(front - 0.05, ly)])[0], (0.08 * k, 0.06 * k + 0.5), (255, 245, 200))
     _ellipse(img, P([(0.04, ly + 0.05)])[0], (0.06 * k, 0.08 * k + 0.5), (210, 25, 25))
     bumper_y = 0.38 if s["r"] < 0.4 else 0.5
-    _poly(img, P([(front - 0.35, bumper_y - 0.14), (front - 0.35, bumper_y), (front + 0.02, bumper_y), (front + 0.02, bumper_y - 0.14)]), (45, 45, 50))
-    _poly(img, P([(-0.02, bumper_y - 0.14), (-0.02, bumper_y), (0.35, bumper_y), (0.35, bumper_y - 0.14)]), (45, 45, 50))
+    _poly(img, P(_rect(front - 0.35, bumper_y - 0.14, front + 0.02, bumper_y)), (45, 45, 50))
+    _poly(img, P(_rect(-0.02, bumper_y - 0.14, 0.35, bumper_y)), (45, 45, 50))
     # wheels: arch, tyre, rim, hub, spokes
     rim = _jit(rng, ((190, 192, 198), (60, 60, 66), (200, 170, 90))[_pick(rng, (0.6, 0.3, 0.1))], 6)
     rk = r * sy * k
