@@ -14,5 +14,6 @@ from .pipeline import (batches, keras_dataset, mean_pixel, split_indices, splits
 from .toycars import CLASSES, generate  # noqa: F401
 
 __all__ = ["folder", "photos", "pipeline", "stanford_cars", "toycars",
-           "load_folder", "load_image", "save_image", "PHOTOS", "patches", "batches", "keras_dataset", "mean_pixel", "split_indices", "splits", "to_float", "to_uint8",
+           "load_folder", "load_image", "save_image", "PHOTOS", "patches",
+           "batches", "keras_dataset", "mean_pixel", "split_indices", "splits", "to_float", "to_uint8",
            "toycar_splits", "CLASSES", "generate"]
