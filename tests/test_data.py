@@ -234,6 +234,11 @@ def test_stanford_cars_unlabelled_test_and_errors(tmp_path):
     assert (y == -1).all()
     with pytest.raises(InpaintkitError, match="cars_train_annos.mat"):
         stanford_cars.load(tmp_path / "missing")
+    nested = tmp_path / "cars_train" / "cars_train"       # the nesting some archives use
+    nested.mkdir()
+    for f in list((tmp_path / "cars_train").glob("*.jpg")):
+        f.rename(nested / f.name)
+    assert stanford_cars.load(tmp_path, "train", 16)[0].shape == (2, 16, 16, 3)
     (tmp_path / "devkit" / "cars_train_annos.mat").unlink()
     with pytest.raises(InpaintkitError, match="cars_train_annos.mat not found"):
         stanford_cars.load(tmp_path, "train")

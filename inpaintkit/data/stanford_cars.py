@@ -157,6 +157,8 @@ def load(root, split: str = "train", size: int = 64, limit: int | None = None, c
     folder = root / f"cars_{split}"
     if not folder.is_dir():
         _layout_error(root, f"cars_{split}/ not found")
+    if (folder / f"cars_{split}").is_dir():           # some archives nest cars_train/cars_train/*.jpg
+        folder = folder / f"cars_{split}"
     names = class_names(root)
     ann = annotations(root, split)
     if limit is not None:
