@@ -22,6 +22,7 @@ from . import backend, googlenet
 from .errors import InpaintkitError, check_choice, check_float, check_images, check_int
 
 SHIPPED = "classifier_toycars"
+TEST_SEED = 10_000     # toy-car test images: generated with seed + TEST_SEED
 
 
 def augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -48,14 +49,14 @@ def dataset(name: str = "toycars", *, n: int = 6000, size: int = 64, seed: int =
     """``(x_train, y_train, x_test, y_test, class_names)``.
 
     ``toycars``: ``n`` generated cars for training and ``max(n // 5, 200)`` others (another seed) for
-    testing. ``stanford_cars``: the devkit at ``root`` (see :mod:`inpaintkit.data.stanford_cars`).
+    testing (seed + ``TEST_SEED``). ``stanford_cars``: the devkit at ``root`` (see :mod:`inpaintkit.data.stanford_cars`).
     """
     check_choice("name", name, ("toycars", "stanford_cars"))
     if name == "toycars":
         from .data import toycars
         n = check_int("n", n, minimum=2)
         x, y = toycars.generate(n, size=size, seed=seed)
-        xt, yt = toycars.generate(max(n // 5, 200), size=size, seed=seed + 10_000)
+        xt, yt = toycars.generate(max(n // 5, 200), size=size, seed=seed + TEST_SEED)
         return x, np.asarray(y), xt, np.asarray(yt), list(toycars.CLASSES)
     if root is None:
         raise InpaintkitError("root: expected the folder of the Stanford Cars devkit, got None")
@@ -78,12 +79,13 @@ def _check_labels(labels, n_images: int, n_classes: int) -> np.ndarray:
 
 def train(model, images, labels, *, steps: int, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
           directory=None, checkpoint_every: int = 100, augmentation: bool = True, callbacks=(),
-          log_dir=None, resume: bool = True, weight_decay: float = 1e-4) -> list[dict]:
+          log_dir=None, resume: bool = True, weight_decay: float = 1e-4, jit: bool | None = None) -> list[dict]:
     """Train ``model`` with cross-entropy and AdamW; returns the loss/accuracy history.
 
     With ``directory`` the run checkpoints every ``checkpoint_every`` steps and resumes from there.
     Batches are drawn from ``np.random.default_rng([seed, step])``, so a resumed run sees the same
-    batches as an uninterrupted one.
+    batches as an uninterrupted one. ``jit`` (XLA on TensorFlow) defaults to on with a GPU only: on
+    a small CPU, XLA compiles this network for minutes and then runs its steps slower.
     """
     import keras
     from keras import ops
@@ -109,7 +111,7 @@ def train(model, images, labels, *, steps: int, batch_size: int = 64, lr: float 
         acc = ops.mean(ops.cast(ops.equal(ops.argmax(p, axis=-1), ops.cast(y, "int64")), "float32"))
         return loss, {"accuracy": acc}
 
-    step = backend.train_step(loss_fn, model.trainable_weights, opt)
+    step = backend.train_step(loss_fn, model.trainable_weights, opt, jit=googlenet.auto_jit(jit))
     ckpt = None
     if directory is not None:
         ckpt = Checkpointer(directory, models={"classifier": model}, optimizers={"opt": opt})

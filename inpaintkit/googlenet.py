@@ -101,6 +101,15 @@ def googlenet(size: int = 64, n_classes: int = 7, width: float = 1.0, dropout: f
     return keras.Model(inp, out, name="googlenet")
 
 
+def auto_jit(jit: bool | None = None) -> bool:
+    """XLA compilation when asked, else only with a GPU (on a 2-core CPU XLA compiles GoogLeNet's
+    gradient for a minute and then runs it about 3x slower than plain ``tf.function``)."""
+    if jit is not None:
+        return bool(jit)
+    from . import backend
+    return bool(backend.accelerators())
+
+
 def feature_extractor(model: keras.Model, layer_names) -> keras.Model:
     """A model sharing ``model``'s weights that returns ``{name: activation}`` for the named layers.
 

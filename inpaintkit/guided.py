@@ -146,16 +146,18 @@ def guided_terms(classifier, discriminator=None, layers=DEFAULT_LAYERS, *, lambd
 
 
 def guided_search(generator, discriminator, classifier, layers=DEFAULT_LAYERS, *, iters: int = 300,
-                  restarts: int = 1, lr: float = 0.01, seed: int = 0, jit: bool = True, **weights) -> LatentSearch:
+                  restarts: int = 1, lr: float = 0.01, seed: int = 0, jit: bool | None = None, **weights) -> LatentSearch:
     """A :class:`LatentSearch` with the guided loss (weights: ``lambda_sem``, ``lambda_cat``,
-    ``lambda_inp``, ``divergence``, ``prior_weight``)."""
+    ``lambda_inp``, ``divergence``, ``prior_weight``). ``jit``: XLA on TensorFlow, by default only
+    with a GPU (:func:`inpaintkit.googlenet.auto_jit`)."""
     if classifier is None:
         raise InpaintkitError("classifier: expected a GoogLeNet (googlenet.googlenet or classifier.shipped()), got None")
     if tuple(classifier.input_shape[1:3]) != tuple(generator.output_shape[1:3]):
         raise InpaintkitError(f"classifier: expected input size {generator.output_shape[1:3]} like the generator's "
                               f"output, got {classifier.input_shape[1:3]}")
     terms = guided_terms(classifier, discriminator, layers, **weights)
-    return LatentSearch(generator, terms, iters=iters, restarts=restarts, lr=lr, seed=seed, jit=jit)
+    return LatentSearch(generator, terms, iters=iters, restarts=restarts, lr=lr, seed=seed,
+                        jit=googlenet.auto_jit(jit))
 
 
 def load_models(weights=None):

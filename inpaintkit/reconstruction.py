@@ -77,7 +77,7 @@ class Reconstructor:
     """
 
     def __init__(self, classifier, layers=DEFAULT_LAYERS, *, mode: str = "pixels", generator=None,
-                 lr: float | None = None, tv: float = 0.05, jit: bool = True):
+                 lr: float | None = None, tv: float = 0.05, jit: bool | None = None):
         check_choice("mode", mode, ("pixels", "z"))
         if isinstance(layers, str):
             layers = (layers,)
@@ -95,7 +95,7 @@ class Reconstructor:
         self.mode, self.generator = mode, generator
         self.lr = check_float("lr", lr if lr is not None else (0.05 if mode == "pixels" else 0.02), minimum=0)
         self.tv = check_float("tv", tv, minimum=0) if mode == "pixels" else 0.0
-        self.jit = jit
+        self.jit = googlenet.auto_jit(jit)
         self._compiled: dict[int, tuple] = {}
 
     def image_of(self, var):
