@@ -1,0 +1,225 @@
+"""GLCIC (Iizuka et al. 2017): networks, the three phases, checkpoints, inference."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from inpaintkit import backend
+from inpaintkit.errors import InpaintkitError
+from inpaintkit.glcic import completion as cm, discriminators as dm, inference, phases
+from inpaintkit.training import TrainingDiverged
+
+
+def smooth_images(n, size, seed=0):
+    """Smooth colour gradients: easy to complete, so a loss must fall quickly."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    a = rng.uniform(0.1, 0.9, (n, 1, 1, 3))
+    b = rng.uniform(-0.4, 0.4, (n, 1, 1, 3))
+    c = rng.uniform(-0.4, 0.4, (n, 1, 1, 3))
+    return np.clip(a + b * yy[None, ..., None] + c * xx[None, ..., None], 0, 1).astype("float32")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return smooth_images(32, 32)
+
+
+def test_full_width_has_the_papers_6_07_million_parameters():
+    net = cm.completion_network(256, 1.0)
+    trainable = sum(int(np.prod(w.shape)) for w in net.trainable_weights)
+    assert trainable == 6_072_131
+    assert round(trainable / 1e6, 2) == 6.07
+    # 17 layers of the paper's table: 15 convolutions (4 dilated) + 2 transposed
+    convs = [l for l in net.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    assert len(convs) == 17
+    assert [l.dilation_rate[0] for l in convs if l.dilation_rate[0] > 1] == [2, 4, 8, 16]
+    assert sum(isinstance(l, keras.layers.Conv2DTranspose) for l in convs) == 2
+    assert cm.conv_macs(net, 256) / 1e9 == pytest.approx(32.6, abs=0.1)   # ≈ 65 GFLOP per 256² image
+
+
+@pytest.mark.parametrize("size", [16, 32, 48])
+def test_output_shape_and_range(size):
+    net = cm.completion_network(size, 0.125)
+    x = cm.prepare_input(np.random.rand(2, size, size, 3), np.ones((2, size, size, 1)))
+    out = backend.to_numpy(net(x))
+    assert out.shape == (2, size, size, 3)
+    assert out.min() >= 0 and out.max() <= 1
+
+
+def test_fully_convolutional_any_multiple_of_4():
+    net = cm.completion_network(None, 0.125)
+    for h, w in [(20, 28), (36, 12)]:
+        assert backend.to_numpy(net(np.zeros((1, h, w, 4), "float32"))).shape == (1, h, w, 3)
+
+
+def test_prepare_input_fills_the_hole_with_the_mean_pixel():
+    img = np.random.rand(1, 8, 8, 3).astype("float32")
+    m = np.zeros((1, 8, 8, 1), "float32")
+    m[:, 2:5, 3:6] = 1
+    x = backend.to_numpy(cm.prepare_input(img, m, (0.1, 0.2, 0.3)))
+    assert x.shape == (1, 8, 8, 4)
+    np.testing.assert_allclose(x[0, 3, 4], [0.1, 0.2, 0.3, 1.0], atol=1e-6)
+    np.testing.assert_allclose(x[0, 0, 0, :3], img[0, 0, 0])
+    assert x[0, 0, 0, 3] == 0
+
+
+@pytest.mark.parametrize("size,global_convs,local_convs", [(256, 6, 5), (128, 5, 4), (64, 4, 3), (32, 3, 2)])
+def test_discriminator_conv_count_follows_size(size, global_convs, local_convs):
+    assert dm.count_stride2_convs(dm.global_discriminator(size, 0.0625)) == global_convs
+    assert dm.count_stride2_convs(dm.local_discriminator(size // 2, 0.0625)) == local_convs
+    d = dm.discriminator(size, 0.0625)
+    out = d([np.zeros((2, size, size, 3), "float32"), np.zeros((2, size // 2, size // 2, 3), "float32")])
+    assert tuple(out.shape) == (2, 1)
+
+
+def test_crop_is_the_window_at_the_corner():
+    x = np.random.rand(2, 16, 16, 3).astype("float32")
+    p = backend.to_numpy(dm.crop(x, np.array([[0, 8], [5, 3]]), 8))
+    np.testing.assert_array_equal(p[0], x[0, 0:8, 8:16])
+    np.testing.assert_array_equal(p[1], x[1, 5:13, 3:11])
+
+
+def test_holes_lie_inside_their_local_patch():
+    masks, corners = phases.sample_holes(50, 64, 3)
+    assert masks.shape == (50, 64, 64, 1) and corners.shape == (50, 2)
+    for m, (y, x) in zip(masks, corners):
+        ys, xs = np.nonzero(m[..., 0])
+        assert 24 <= np.ptp(ys) + 1 <= 32 and 24 <= np.ptp(xs) + 1 <= 32      # sides in [3/8, 1/2] of 64
+        assert 0 <= y <= 32 and 0 <= x <= 32
+        assert y <= ys.min() and ys.max() < y + 32 and x <= xs.min() and xs.max() < x + 32
+    again, _ = phases.sample_holes(50, 64, 3)
+    np.testing.assert_array_equal(masks, again)
+
+
+def test_discriminator_sees_the_composite(data):
+    C, D = cm.completion_network(32, 0.125), dm.discriminator(32, 0.0625)
+    t = phases.Phase2(C, D, data, batch_size=4, show=False)
+    seen = {}
+    judge = t.judge
+
+    def spy(real, fake, corners_real, corners_fake):
+        seen.update(real=backend.to_numpy(real), fake=backend.to_numpy(fake))
+        return judge(real, fake, corners_real, corners_fake)
+
+    t.judge = spy
+    x, m, corners, corners_real = t.batch(0)
+    t.d_loss(x, m, corners, corners_real)
+    raw = backend.to_numpy(C(cm.prepare_input(x, m, t.mean_pixel), training=False))
+    np.testing.assert_allclose(seen["fake"], raw * m + x * (1 - m), atol=1e-5)
+    np.testing.assert_array_equal(seen["fake"][m[..., 0] == 0], x[m[..., 0] == 0])   # real pixels outside
+    np.testing.assert_array_equal(seen["real"], x)
+    np.testing.assert_allclose(backend.to_numpy(cm.composite(raw, x, m)), seen["fake"], atol=1e-6)
+
+
+def test_each_phase_runs_and_reports(data, tmp_path):
+    C, D = cm.completion_network(32, 0.125), dm.discriminator(32, 0.0625)
+    kw = dict(batch_size=4, show=False)
+    h1 = phases.Phase1(C, data, **kw).run(3)
+    assert len(h1) == 3 and {"loss", "hole_mse"} <= set(h1[-1])
+    t2 = phases.Phase2(C, D, data, **kw)
+    h2 = t2.run(2)
+    assert {"loss", "d_acc_real", "d_acc_fake"} <= set(h2[-1])
+    acc = t2.d_accuracy(data[:4])
+    assert set(acc) == {"real", "fake"} and 0 <= acc["real"] <= 1
+    t3 = phases.Phase3(C, D, data, **kw)
+    h3 = t3.run(2, sample_every=1)
+    assert {"mse", "gan", "d_loss", "d_acc_real", "d_acc_fake"} <= set(h3[-1])
+    assert len(t3.samples) >= 2 and t3.samples[0][1].shape == (8, 32, 32, 3)
+
+
+def test_phase1_frozen_discriminator_untouched_in_phase2(data):
+    C, D = cm.completion_network(32, 0.125), dm.discriminator(32, 0.0625)
+    before = [backend.to_numpy(w).copy() for w in C.weights]
+    phases.Phase2(C, D, data, batch_size=4, show=False).run(2)
+    for b, w in zip(before, C.weights):
+        np.testing.assert_array_equal(b, backend.to_numpy(w))
+
+
+def test_checkpoint_resume_continues_from_saved_step(data, tmp_path):
+    run = tmp_path / "p1"
+    t = phases.Phase1(cm.completion_network(32, 0.125), data, batch_size=4, show=False, run_dir=run)
+    h = t.run(6, checkpoint_every=2, until=3)          # "interrupted" after 3 steps
+    assert len(h) == 3
+    saved = [backend.to_numpy(w).copy() for w in t.C.weights]
+    fresh = cm.completion_network(32, 0.125)
+    t2 = phases.Phase1(fresh, data, batch_size=4, show=False, run_dir=run)
+    loop = t2.loop(6)
+    assert loop.step == 3
+    for a, b in zip(saved, fresh.weights):
+        np.testing.assert_array_equal(a, backend.to_numpy(b))
+    h2 = t2.run(6)
+    assert [r["step"] for r in h2] == [1, 2, 3, 4, 5, 6]
+    assert h2[:3] == h
+    assert (run / "logs" / "scalars.csv").exists()
+
+
+def test_nan_weights_raise_training_diverged(data):
+    C = cm.completion_network(32, 0.125)
+    w = C.get_layer("conv1").kernel
+    w.assign(np.full(w.shape, np.nan, "float32"))
+    with pytest.raises(TrainingDiverged, match="became nan"):
+        phases.Phase1(C, data, batch_size=4, show=False).run(2)
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(InpaintkitError, match="size"):
+        cm.completion_network(30)
+    with pytest.raises(InpaintkitError, match="width"):
+        cm.completion_network(32, 0)
+    with pytest.raises(InpaintkitError, match="images"):
+        phases.Phase1(cm.completion_network(None, 0.125), np.zeros((4, 30, 30, 3), "float32"), show=False)
+    with pytest.raises(InpaintkitError, match="batch_size"):
+        phases.Phase1(cm.completion_network(None, 0.125), np.zeros((4, 32, 32, 3), "float32"), batch_size=0)
+    net = cm.completion_network(None, 0.125)
+    with pytest.raises(InpaintkitError, match="mask"):
+        inference.inpaint(np.zeros((16, 16, 3), "float32"), np.zeros((8, 8, 1), "float32"), model=net)
+    with pytest.raises(InpaintkitError, match="image"):
+        inference.inpaint(np.zeros((16, 16), "float32"), np.zeros((16, 16, 1), "float32"), model=net)
+
+
+@pytest.mark.parametrize("postprocess", [False, True])
+def test_inpaint_keeps_known_pixels_at_any_size(postprocess):
+    net = cm.completion_network(None, 0.125)
+    rng = np.random.default_rng(0)
+    img = rng.uniform(size=(30, 45, 3)).astype("float32")
+    m = np.zeros((30, 45, 1), "float32")
+    m[8:20, 10:30] = 1
+    out = inference.inpaint(img, m, model=net, postprocess=postprocess)
+    assert out.shape == img.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(out[m[..., 0] == 0], img[m[..., 0] == 0])
+    assert np.abs(out[m[..., 0] == 1] - img[m[..., 0] == 1]).mean() > 0.01   # the hole was filled
+    batch = inference.inpaint(np.stack([img, img]), np.stack([m, m]), model=net, postprocess=False)
+    assert batch.shape == (2, 30, 45, 3)
+
+
+TORCH_SCRIPT = textwrap.dedent("""
+    import json, sys, numpy as np
+    sys.path.insert(0, {root!r})
+    from tests.test_glcic import smooth_images
+    from inpaintkit import backend
+    from inpaintkit.glcic import completion as cm, phases
+    backend.seed(0)
+    x = smooth_images(4, 16)
+    t = phases.Phase1(cm.completion_network(16, 0.125), x, batch_size=4, lr=3e-3, show=False)
+    t.batch = lambda step: (x, t.val_masks[:4], None, None)        # one tiny fixed batch
+    h = t.run(20)
+    print(json.dumps({{"backend": backend.NAME, "losses": [r["loss"] for r in h]}}))
+""")
+
+
+def test_phase1_learns_on_torch_backend():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, KERAS_BACKEND="torch", INPAINTKIT_NO_PROGRESS="1")
+    out = subprocess.run([sys.executable, "-c", TORCH_SCRIPT.format(root=root)], env=env, cwd=root,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["backend"] == "torch"
+    losses = r["losses"]
+    assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3]), losses
