@@ -3,6 +3,7 @@
     python benchmarks/bench_semantic.py                              # class and paper configurations
     KERAS_BACKEND=torch python benchmarks/bench_semantic.py --batches 1 16
     python benchmarks/bench_semantic.py --configs paper --jit on
+    python benchmarks/bench_semantic.py --quality 64                  # hole PSNR vs Telea, shipped DCGAN
 
 All images and their restarts are one batch of N x restarts codes; one iteration is one compiled
 step (G and D forward, gradient w.r.t. z, Adam, clip). Seconds per image = iterations x seconds per
@@ -38,7 +39,12 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--max-seconds", type=float, default=60.0,
                    help="fewer repeats for configurations slower than this per step")
+    p.add_argument("--quality", type=int, default=0, metavar="N",
+                   help="instead of timing: hole PSNR of the shipped DCGAN vs Telea on N toy cars")
+    p.add_argument("--preset", default="class", help="iterations/restarts for --quality")
     args = p.parse_args(argv)
+    if args.quality:
+        return quality(args.quality, args.preset)
     jits = [False] if backend.NAME != "tensorflow" else {"both": [False, True], "on": [True], "off": [False]}[args.jit]
     out = []
     for name in args.configs:
@@ -72,6 +78,33 @@ def main(argv=None):
                 r["first_step_s"] = round(first, 2)
                 print("  -> seconds per image (full search, extrapolated):", r["seconds_per_image"], flush=True)
                 out.append(r)
+    return out
+
+
+def quality(n: int, preset: str) -> dict:
+    """Hole PSNR/L1 of semantic inpainting (shipped DCGAN) and Telea on n unseen toy cars."""
+    import json
+    import time
+
+    from inpaintkit import baselines, metrics
+    from inpaintkit.data import toycars
+    P = presets.get(preset)
+    G, D = semantic.load_models()
+    cars = toycars.generate(n, size=G.output_shape[1], seed=123)[0]     # not the GAN's training seed
+    out = {"benchmark": "semantic_quality", "preset": preset, "images": n, "iters": P.latent_iters,
+           "restarts": P.restarts, "backend": backend.NAME, "masks": {}}
+    for kind, hm in {"center_box": masks.batch("center_box", n, 64),
+                     "half": masks.batch("half", n, 64, seed=1)}.items():
+        t0 = time.perf_counter()
+        r = semantic.inpaint(cars, hm, G, D, preset=P, seed=0)
+        wall = time.perf_counter() - t0
+        tel = baselines.telea(cars, hm)
+        out["masks"][kind] = {
+            "semantic": {k: round(v, 3) for k, v in metrics.evaluate(r.blended, cars, hm).items()},
+            "semantic_no_blend": {k: round(v, 3) for k, v in metrics.evaluate(r.composite, cars, hm).items()},
+            "telea": {k: round(v, 3) for k, v in metrics.evaluate(tel, cars, hm).items()},
+            "seconds_per_image": round(wall / n, 3)}
+    print(json.dumps(out))
     return out
 
 

@@ -115,6 +115,7 @@ class SearchResult:
     blended: np.ndarray        # Poisson blend of G(z) into y (the result)
     losses: dict               # term name -> (N,) weighted loss at the best restart, plus 'total'
     restart_losses: np.ndarray  # (N, R) total loss of every restart
+    restart_generated: np.ndarray  # (N, R, H, W, 3) G(z) of every restart
     best_restart: np.ndarray   # (N,) index of the kept restart
     history: list              # per iteration: {'loss': sum over the batch, term: mean, ...}
     snapshots: list            # [(iteration, (N, H, W, 3) G(z) of the currently best restart)]
@@ -246,7 +247,8 @@ class LatentSearch:
         losses["total"] = total[np.arange(n), best]
         return SearchResult(
             z=backend.to_numpy(z)[pick], generated=generated, composite=composite, blended=blended,
-            losses=losses, restart_losses=total, best_restart=best, history=history, snapshots=snapshots,
+            losses=losses, restart_losses=total, restart_generated=np.clip(gen, 0, 1).reshape(n, r, *gen.shape[1:]),
+            best_restart=best, history=history, snapshots=snapshots,
             snapshot_losses=np.array(snap_losses).reshape(-1, n, r), seconds=seconds,
             seconds_per_image=seconds / n, iterations_per_second=self.iters / seconds)
 

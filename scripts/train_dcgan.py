@@ -40,8 +40,22 @@ def save_grid(path, images, ncols=8):
     plt.imsave(path, np.clip(grid, 0, 1))
 
 
+def repack(file):
+    """Rewrite an HDF5 file into a fresh one: h5py does not reclaim the space of deleted datasets,
+    so a file converted in place to float16 would keep its float32 size."""
+    import h5py
+    file = Path(file)
+    tmp = file.with_name(file.name + ".tmp")
+    with h5py.File(file, "r") as src, h5py.File(tmp, "w") as dst:
+        for k, v in src.attrs.items():
+            dst.attrs[k] = v
+        for name in src:
+            src.copy(src[name], dst, name=name)
+    tmp.replace(file)
+
+
 def classifier_confidence(samples):
-    """Mean max-softmax of the shipped toy-car classifier on the samples (None if not shipped)."""
+    """Mean top-class probability of the shipped toy-car classifier (None if not shipped)."""
     try:
         if not weights.available("classifier_toycars"):
             return None
@@ -49,8 +63,7 @@ def classifier_confidence(samples):
         size = clf.input_shape[1]
         if size != samples.shape[1]:
             return None
-        import keras
-        probs = backend.to_numpy(keras.ops.softmax(clf(samples, training=False)))
+        probs = backend.to_numpy(clf(samples, training=False))        # the model ends with a softmax
         return float(probs.max(axis=1).mean())
     except Exception as e:  # noqa: BLE001 - an optional metric never breaks the run
         print("classifier confidence skipped:", type(e).__name__, e)
@@ -110,8 +123,9 @@ def main(argv=None):
         "seconds_per_step": round(wall / max(1, len(history)), 3),
     }
     conf = classifier_confidence(samples)
-    if conf is not None:
+    if conf is not None:     # mean top-class probability of the toy-car classifier: samples vs real
         metrics["classifier_confidence"] = round(conf, 4)
+        metrics["classifier_confidence_real"] = round(classifier_confidence(images[:64]), 4)
     command = "python scripts/train_dcgan.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     common = dict(command=command, preset=args.preset, steps={"dcgan": len(history)}, seed=args.seed,
                   wall_time_s=wall, metrics=metrics,
@@ -122,6 +136,7 @@ def main(argv=None):
         name = f"dcgan_toycars_{part}"
         file = weights.HERE / f"{name}.weights.h5"
         weights.save_compact(model, file)
+        repack(file)
         config = {"size": size, "width": width} | ({"latent_dim": dcgan.LATENT_DIM} if part == "generator" else {})
         weights.record(name, file, builder=builder, config=config, **common)
         print("recorded", name, file.stat().st_size, "bytes")
