@@ -116,9 +116,9 @@ class Reconstructor:
             losses = [layer_loss(name, feats[name], t) for name, t in zip(self.layers, targets)]
             return x, ops.stack(losses, axis=1) * select            # (rows, L), zero off the row's layer
 
-        def loss_fn(select, *targets):
+        def loss_fn(tv, select, *targets):
             x, per = per_row(select, targets)
-            total = ops.sum(per) + self.tv * ops.sum(total_variation(x))
+            total = ops.sum(per) + tv * ops.sum(total_variation(x))
             col = ops.sum(select, axis=0) + EPS
             return total, {name: ops.sum(per[:, k]) / col[k] for k, name in enumerate(self.layers)}
 
@@ -138,7 +138,9 @@ class Reconstructor:
             return rng.normal(0.0, 1.0, (rows, self.size, self.size, 3)).astype(np.float32)
         return rng.uniform(-1, 1, (rows, self.generator.input_shape[-1])).astype(np.float32)
 
-    def run(self, images, iters: int, seed: int = 0, callback=None) -> Reconstruction:
+    def run(self, images, iters: int, seed: int = 0, callback=None, tv: float | None = None) -> Reconstruction:
+        """Reconstruct ``images`` from every layer; ``tv`` overrides the TV weight (same compiled step)."""
+        tv = self.tv if tv is None else check_float("tv", tv, minimum=0)
         images = check_images("images", images)
         if images.ndim == 3:
             images = images[None]
@@ -159,7 +161,7 @@ class Reconstructor:
         history = []
         t0 = time.perf_counter()
         for i in range(iters):
-            logs = step(select, *targets)
+            logs = step(np.array(tv, np.float32), select, *targets)
             history.append({"iteration": i + 1, **logs})
             if callback is not None:
                 callback(i + 1, logs)

@@ -1,0 +1,220 @@
+# %% [markdown]
+# # 08 · A car classifier, and what its layers remember
+#
+# Seed 001 improves Yeh et al.'s semantic inpainting with an image *classifier*: a GoogLeNet trained
+# on cars whose hidden layers say what the whole picture contains, not only the pixels at the border
+# of the hole. Before using it for inpainting (notebook 09) we train it, test it, and look inside:
+# starting from noise, we make an image that one layer sees exactly as it sees a real car.
+#
+# **What you will learn**
+# - GoogLeNet (Inception v1): inception modules, the layer names (`conv1` … `inception_5b`, `softmax`),
+#   and how seed 001 adapted it to 64×64 images;
+# - training a classifier with the kit's loop (progress, checkpoints, resume) and reading a confusion matrix;
+# - why a model should own its input range (seed 001's classifier saw a different range at
+#   inpainting time than in training);
+# - layer-wise reconstruction from noise (pixels) or from the DCGAN's latent space ($z$): low layers keep
+#   shapes, the softmax keeps only the class.
+#
+# **Time**: about 4 min on a 2-core CPU (`class` preset: a short live training run, reconstructions of
+# 3 cars from 4 layers); under a minute on a GPU.
+
+# %%
+from inpaintkit import presets
+P = presets.active(); print(P.summary())
+
+# %%
+import tempfile
+
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import ops
+
+from inpaintkit import backend, classifier, googlenet, reconstruction, weights
+from inpaintkit.data import toycars
+from inpaintkit.plotting import LossPlot, show_images
+
+plt.rcParams["figure.dpi"] = 72
+backend.seed(0)
+S = P.classifier_size
+# a short live run: a quarter of the preset's images and steps (the shipped weights did the full run)
+x_train, y_train, x_test, y_test, names = classifier.dataset("toycars", n=P.n_train // 4, size=S, seed=0)
+show_images(x_train[:7], [names[l] for l in y_train[:7]], size=1.2);
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("train", x_train.shape, "test", x_test.shape, "classes", names)
+print("images per class (train):", np.bincount(y_train, minlength=len(names)))
+
+# %% [markdown]
+# ## 1. GoogLeNet for small images
+# An *inception module* runs 1×1, 3×3 and 5×5 convolutions and a 3×3 max-pool side by side and
+# concatenates them (1×1 "reduce" convolutions first keep the cost down). Nine of them, named
+# `inception_3a` … `inception_5b`, make GoogLeNet (Szegedy et al. 2014). Seed 001 fed it 64×64 cars:
+# the first convolution has stride 1 instead of 2, so the image is halved 4 times instead of 5 and
+# `inception_5b` still sees a 4×4 map; BatchNorm replaces local response normalisation.
+#
+# The model takes **[0, 1] images** and standardises them itself (layer `normalize`):
+# $\hat x = (x - \mu)/\sigma$ per channel. No caller can feed it another range by mistake.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+net = classifier.build(P, n_classes=len(names))
+print(f"GoogLeNet x{P.classifier_width} at {S}²: {net.count_params():,} parameters "
+      f"(x1.0 at 64²: {googlenet.googlenet(64, len(names), 1.0).count_params():,})")
+shapes = googlenet.feature_extractor(net, googlenet.LAYERS).output
+for name in googlenet.LAYERS:
+    print(f"  {name:<13} {tuple(shapes[name].shape[1:])}")
+
+# %% [markdown]
+# ## 2. Train it, live
+# Cross-entropy of the softmax output $p(x)$ and the label $y$, averaged over a batch:
+# $\mathcal L = -\frac1B \sum_b \log p_{y_b}(x_b)$. AdamW with a cosine-decaying learning rate; light
+# augmentation (horizontal flips — a car facing left is still a car —, shifts, brightness). The two
+# lines below are what `classifier.train` minimises:
+
+# %%
+def cross_entropy(probs, labels):
+    return -ops.mean(ops.log(ops.take_along_axis(probs, labels[:, None], axis=1) + 1e-7))
+
+p = googlenet.predict(net, x_train[:4])
+print("untrained loss", float(backend.to_numpy(cross_entropy(p, y_train[:4]))), "≈ log 7 =", round(np.log(7), 3))
+
+# %%
+plot = LossPlot(["loss", "accuracy"], title="classifier (training batches)")
+run_dir = tempfile.mkdtemp(prefix="classifier_")
+history = classifier.train(net, x_train, y_train, steps=max(P.classifier_steps // 4, 2), batch_size=P.classifier_batch,
+                           lr=2e-3, directory=run_dir, checkpoint_every=P.checkpoint_every,
+                           callbacks=[(P.sample_every, plot.update)])
+report = classifier.evaluate(net, x_test, y_test, names)
+print(f"live run: test accuracy {report['accuracy']:.3f} after {len(history)} steps")
+
+# %% [markdown]
+# ## 3. The shipped classifier
+# `scripts/train_classifier.py` trained the same network for the full preset run. Its manifest
+# entry records how, and we evaluate it here on the test cars (generated with another seed):
+# the **confusion matrix** counts, for each true class (row), what was predicted (column).
+
+# %%
+if weights.available(classifier.SHIPPED):
+    C = classifier.shipped()
+    e = weights.entry(classifier.SHIPPED)
+    print(e["command"], "| steps", e["steps"], "| wall time", e["wall_time_s"], "s")
+    print("recorded test accuracy", e["metrics"]["test_accuracy"])
+else:
+    C = net
+    print("no shipped classifier yet (python scripts/train_classifier.py): using the live one")
+Sc = int(C.input_shape[1])
+xt, yt = toycars.generate(max(P.n_train // 20, 200), size=Sc, seed=classifier.TEST_SEED)
+shipped_report = classifier.evaluate(C, xt, yt, names)
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+classifier.plot_confusion(report, names, ax=axes[0]); axes[0].set_title(f"live run: {report['accuracy']:.3f}", fontsize=9)
+classifier.plot_confusion(shipped_report, names, ax=axes[1]); fig.tight_layout(); plt.show()
+for k, v in shipped_report["per_class"].items():
+    print(f"  {k:<11} {v:.3f}")
+
+# %% [markdown]
+# ## 4. What does a layer remember? Reconstruction from one layer
+# Take a car $x_0$ and a layer $\phi_l$. Start from noise and optimise an image $x$ until the layer
+# responds to it as to the car:
+#
+# $$\min_x \frac{\lVert \phi_l(x) - \phi_l(x_0)\rVert^2}{\lVert \phi_l(x_0)\rVert^2} \;(+\, \tau\,\mathrm{TV}(x)),
+# \qquad \text{softmax: } \min_x \mathrm{KL}\big(p(x_0)\,\|\,p(x)\big).$$
+#
+# Pixels are parametrised as $x = \sigma(u)$ so they stay in [0, 1]; a small total-variation prior
+# ($\tau = 0.05$, mean absolute neighbour difference) keeps the noise no layer sees from dominating.
+# The loss, as in `inpaintkit.reconstruction`:
+
+# %%
+def normalised_error(f, t):
+    axes = tuple(range(1, len(f.shape)))
+    return ops.sum((f - t) ** 2, axis=axes) / ops.sum(t ** 2, axis=axes)
+
+f = googlenet.features(C, xt[:2], "inception_3b")["inception_3b"]
+print("same image:", backend.to_numpy(normalised_error(f, f)), " two cars:",
+      backend.to_numpy(normalised_error(f[::-1], f)).round(3))
+
+# %% [markdown]
+# All layers and images are optimised together in one compiled step (one row per (layer, image)):
+
+# %%
+layers = ["conv2", "inception_3b", "inception_4b", "softmax"]
+cars = xt[[0, 3, 5]]
+from_pixels = reconstruction.Reconstructor(C, layers, mode="pixels")
+pix = from_pixels.run(cars, iters=P.recon_iters, seed=0)
+reconstruction.show(pix, cars, title=f"from noise, pixels ({P.recon_iters} iterations, {pix.seconds:.0f}s)");
+
+# %% [markdown]
+# Through the DCGAN instead: optimise $z$ and let the generator draw, $x = G(z)$. The image can only
+# be something the generator knows, so even the high layers give cars (seed 001's figure).
+
+# %%
+from inpaintkit import dcgan
+if weights.available("dcgan_toycars_generator") and weights.entry("dcgan_toycars_generator")["config"]["size"] == Sc:
+    G = weights.load("dcgan_toycars_generator")
+    zrec = reconstruction.reconstruct(C, cars, layers, mode="z", generator=G, iters=P.recon_iters, seed=0)
+    reconstruction.show(zrec, cars, title=f"from z through the DCGAN ({zrec.seconds:.0f}s)");
+else:
+    zrec = None
+    print("no shipped DCGAN at this size yet (scripts/train_dcgan.py): skipping the z reconstructions")
+
+# %% [markdown]
+# How close is each reconstruction to the car, in pixels (mean |x − x₀|) and for the layer itself?
+
+# %%
+for res, what in ((pix, "pixels"), (zrec, "z")):
+    if res is None:
+        continue
+    for l, name in enumerate(layers):
+        l1 = np.abs(res.images[l] - cars).mean()
+        print(f"{what:>6} {name:<13} pixel L1 {l1:.3f}   layer loss {res.losses[l].mean():.3f}")
+
+# %% [markdown]
+# Pick a layer and a car (the reconstructions above, no recomputation):
+
+# %%
+from ipywidgets import Dropdown, IntSlider, interact
+
+@interact(layer=Dropdown(options=layers, value="inception_3b"), car=IntSlider(0, 0, len(cars) - 1),
+          source=Dropdown(options=["pixels", "z"] if zrec is not None else ["pixels"]))
+def look(layer="inception_3b", car=0, source="pixels"):
+    res = pix if source == "pixels" else zrec
+    l = layers.index(layer)
+    probs = googlenet.predict(C, np.stack([cars[car], res.images[l, car]]))
+    show_images([cars[car], res.images[l, car]],
+                [f"original: {names[probs[0].argmax()]}", f"{layer}: {names[probs[1].argmax()]}"], size=2.0)
+
+# %% [markdown]
+# ## Exercises
+# **1. The input range.** Seed 001 fed its classifier [−1, 1] images although it was trained on
+# [0, 255] mean-subtracted ones. Show that the kit refuses a [−1, 1] image (`googlenet.predict`
+# raises an `InpaintkitError` naming the argument), then compute how much the class probabilities
+# of a car change if you bypass the check with `C(2 * x - 1)` (the seed's bug).
+
+# %%
+from inpaintkit.errors import InpaintkitError
+car = xt[:1]
+try:
+    googlenet.predict(C, 2 * car - 1)
+    refused = False
+except InpaintkitError as err:
+    refused = True
+    print("refused:", err)
+wrong = backend.to_numpy(C(np.clip(2 * car - 1, -1, 1), training=False))[0]
+right = googlenet.predict(C, car)[0]
+print("right:", names[right.argmax()], right.max().round(3), "| wrong range:", names[wrong.argmax()], wrong.max().round(3))
+print("✔ the kit refuses the wrong range" if refused else "✘ a wrong range went through")
+
+# %% [markdown]
+# **2. Total variation.** Rerun the pixel reconstructions with `tv=0` and with `tv=0.3` and look at
+# `inception_3b`. Which one is smoother, which one fits the layer better? Check: the layer loss with
+# `tv=0` should be the lower one.
+
+# %%
+its = max(P.recon_iters // 2, 2)
+loose = from_pixels.run(cars, iters=its, tv=0.0)      # same compiled step, another TV weight
+tight = from_pixels.run(cars, iters=its, tv=0.3)
+l = layers.index("inception_3b")
+show_images([cars[0], loose.images[l, 0], tight.images[l, 0]], ["original", "tv = 0", "tv = 0.3"], size=1.6)
+tvs = [float(backend.to_numpy(reconstruction.total_variation(r.images[l])).mean()) for r in (loose, tight)]
+print(f"TV {tvs[0]:.3f} vs {tvs[1]:.3f}; layer loss {loose.losses[l].mean():.3f} vs {tight.losses[l].mean():.3f}")
+print("✔" if loose.losses[l].mean() <= tight.losses[l].mean() + 1e-3 else "✘ (more iterations?)")
