@@ -137,30 +137,13 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
     if NAME == "tensorflow":
         import tensorflow as tf
 
+        strategy = tf.distribute.get_strategy()
+        n = strategy.num_replicas_in_sync if split_batch else 1
+
         def _step(*inputs):
             with tf.GradientTape() as tape:
                 loss, logs = loss_fn(*inputs)
-            grads = tape.gradient(loss, variables)
-            grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
-            optimizer.apply(grads, variables)
-            if post_update is not None:
-                post_update()
-            return {"loss": loss, **logs}
-
-        strategy = tf.distribute.get_strategy()
-        n = strategy.num_replicas_in_sync
-        if n == 1 or not split_batch:
-            compiled = tf.function(_step, jit_compile=jit, reduce_retracing=True)
-
-            def step(*inputs):
-                return _floats(compiled(*inputs))
-
-            return step
-
-        def _replica(*inputs):
-            with tf.GradientTape() as tape:
-                loss, logs = loss_fn(*inputs)
-                scaled = loss / n        # the optimiser all-reduces (sums) replica gradients
+                scaled = loss / n if n > 1 else loss  # the optimiser sums replica gradients
             grads = tape.gradient(scaled, variables)
             grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
             optimizer.apply(grads, variables)
@@ -168,9 +151,17 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
                 post_update()
             return {"loss": loss, **logs}
 
+        if n == 1:
+            compiled = tf.function(_step, jit_compile=jit, reduce_retracing=True)
+
+            def step(*inputs):
+                return _floats(compiled(*inputs))
+
+            return step
+
         @tf.function
         def _distributed(*inputs):
-            per_replica = strategy.run(_replica, args=inputs)
+            per_replica = strategy.run(_step, args=inputs)
             return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in per_replica.items()}
 
         def step(*inputs):
