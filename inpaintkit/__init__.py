@@ -7,6 +7,11 @@ Conventions, stated once for the whole kit:
 * models take and return [0, 1] images; any other range a network uses inside
   (DCGAN's tanh [-1, 1], a classifier's normalisation) is converted inside the model.
 """
+import os as _os
+
+# TensorFlow's C++ start-up chatter would land in every notebook; keep warnings and errors.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 __version__ = "0.1.0"
 
 from .errors import InpaintkitError  # noqa: F401
