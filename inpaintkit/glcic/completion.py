@@ -115,3 +115,27 @@ def conv_macs(model: keras.Model, size: int) -> int:
         elif isinstance(layer, layers.Dense):
             total += layer.input.shape[-1] * layer.units
     return int(total)
+
+
+def receptive_field(model: keras.Model, size: int, channel: int = 0) -> np.ndarray:
+    """|∂ C(x)[centre pixel] / ∂ x| summed over the 4 input channels, shape (size, size).
+
+    Backend-neutral: one SGD step of learning rate 1 on the input x moves x by exactly minus
+    that gradient, so the step is done with :func:`inpaintkit.backend.train_step`."""
+    from .. import backend
+    rng = np.random.default_rng(0)
+    x0 = rng.uniform(size=(1, size, size, 4)).astype(np.float32)
+    x = keras.Variable(x0, name="input_pixels")
+    c = size // 2
+
+    def loss_fn():
+        return model(x, training=False)[0, c, c, channel], {}
+
+    backend.train_step(loss_fn, [x], keras.optimizers.SGD(1.0), jit=False)()
+    return np.abs(x0 - backend.to_numpy(x))[0].sum(-1)
+
+
+def extent(field: np.ndarray, rel: float = 1e-6) -> int:
+    """Side of the bounding box of the pixels whose gradient is non-zero (above ``rel`` x max)."""
+    ys, xs = np.nonzero(field > rel * field.max())
+    return int(max(np.ptp(ys), np.ptp(xs)) + 1) if len(ys) else 0

@@ -104,3 +104,37 @@ def evaluate(model, images, masks, postprocess: bool = False) -> dict:
     masks = check_masks("masks", masks, like=images)
     ours = inpaint(images, masks, model=model, postprocess=postprocess)
     return {"glcic": ev(ours, images, masks), "telea": ev(telea(images, masks), images, masks)}
+
+
+def explorer(models: dict, image, size: float = 0.4, postprocess: bool = False, show: bool = True):
+    """Widget: a square hole's size and position -> each model's completion and Telea's, live.
+
+    ``models``: name -> completion network. Returns ``(widget, state)``; ``state['controls']``
+    holds the sliders (set ``.value`` from Python to update) and ``state['hole_psnr']`` the scores.
+    """
+    import ipywidgets as W
+
+    from ..baselines import telea
+    from ..metrics import hole_psnr
+    from ..widgets import explorer_mask
+
+    image = check_images("image", image, batched=False)
+    state: dict = {"calls": 0}
+    opts = dict(continuous_update=False, step=0.05)
+    controls = {"size": W.FloatSlider(value=size, min=0.1, max=0.7, description="hole size", **opts),
+                "x": W.FloatSlider(value=0.5, min=0.0, max=1.0, description="x", **opts),
+                "y": W.FloatSlider(value=0.5, min=0.0, max=1.0, description="y", **opts)}
+    state["controls"] = controls
+
+    def update(size, x, y):
+        mask = explorer_mask(image.shape, "box", size, x, y)
+        results = {name: inpaint(image, mask, model=m, postprocess=postprocess) for name, m in models.items()}
+        results["telea"] = telea(image, mask)
+        state.update(mask=mask, results=results, calls=state["calls"] + 1,
+                     hole_psnr={k: hole_psnr(v, image, mask) for k, v in results.items()})
+        if show:
+            from ..plotting import show_images
+            show_images([image * (1 - mask) + 0.5 * mask, *results.values()],
+                        ["input"] + [f"{k}\n{state['hole_psnr'][k]:.1f} dB" for k in results], size=1.8)
+
+    return W.interactive(update, **controls), state

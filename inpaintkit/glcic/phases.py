@@ -271,3 +271,46 @@ class Phase3(_Adversarial):
         c = self.c_step(*batch)
         return {"loss": c["loss"], "mse": c["mse"], "gan": c["gan"], "d_loss": d["loss"],
                 "d_acc_real": d["d_acc_real"], "d_acc_fake": d["d_acc_fake"]}
+
+
+def load_completion(width: float, run_dir=None, shipped: str = "glcic_toycars"):
+    """The completion network to continue from: the checkpoint in ``run_dir`` (a previous phase
+    of this configuration) if there is one, else the shipped weights ``shipped``.
+    Returns ``(model, source)``; ``source`` says which, for the notebook to print."""
+    from ..errors import InpaintkitError
+    from ..weights import load_file
+    from .completion import completion_network
+    from .inference import load_shipped
+    if run_dir is not None:
+        path = Path(run_dir) / "checkpoint" / "completion.weights.h5"
+        if path.exists():
+            model = completion_network(None, width)
+            try:
+                load_file(model, path, what="checkpoint")
+                return model, f"checkpoint {path}"
+            except InpaintkitError:
+                pass            # another preset's checkpoint: fall through to the shipped weights
+    from .. import weights
+    model = weights.load(shipped)
+    return model, f"shipped weights {shipped!r} ({weights.entry(shipped)['steps']})"
+
+
+def load_discriminator(size: int, width: float, run_dir=None, shipped: str = "glcic_toycars_disc"):
+    """D from ``run_dir``'s checkpoint, else the shipped one (if it has this image size), else a
+    fresh one. Returns ``(model, source)``."""
+    from .. import weights
+    from ..errors import InpaintkitError
+    from ..weights import load_file
+    candidates = []
+    if run_dir is not None and (Path(run_dir) / "checkpoint" / "discriminator.weights.h5").exists():
+        candidates.append((discriminator(size, width), Path(run_dir) / "checkpoint" / "discriminator.weights.h5"))
+    if weights.available(shipped) and weights.entry(shipped)["config"].get("size") == size:
+        e = weights.entry(shipped)["config"]
+        candidates.append((discriminator(size, e["width"]), weights.path(shipped)))
+    for model, path in candidates:
+        try:
+            load_file(model, path, what="discriminator")
+            return model, f"{'checkpoint' if 'runs' in str(path) else 'shipped weights'} {path.name}"
+        except InpaintkitError:
+            continue
+    return discriminator(size, width), "untrained (no checkpoint or shipped discriminator of this size)"
