@@ -167,6 +167,25 @@ def load_models(weights=None):
     return G, D, classifier.shipped()
 
 
+def available_models(preset=None):
+    """``(G, D, C, note)``: the shipped DCGAN and classifier when they exist (and fit each other), else
+    untrained networks at the preset's size, so a notebook still runs; ``note`` says which."""
+    from . import classifier, dcgan, presets, semantic
+    from . import weights as registry
+    from .data import toycars
+    P = presets.active() if preset is None else preset
+    if registry.available(semantic.GENERATOR) and registry.available(classifier.SHIPPED):
+        G, D = semantic.load_models()
+        C = classifier.shipped()
+        if C.input_shape[1:3] == G.output_shape[1:3] and D is not None:
+            return G, D, C, "shipped DCGAN and classifier"
+    s = P.dcgan_size
+    G, D = dcgan.generator(s, P.dcgan_width), dcgan.discriminator(s, P.dcgan_width)
+    C = googlenet.googlenet(s, len(toycars.CLASSES), width=P.classifier_width)
+    return G, D, C, ("UNTRAINED networks (shipped weights missing: scripts/train_dcgan.py, "
+                     "scripts/train_classifier.py): the pictures will be noise, the code path is the same")
+
+
 def inpaint(images, holes, generator=None, discriminator=None, classifier=None, *, preset=None,
             iters=None, restarts=None, layers=DEFAULT_LAYERS, seed: int = 0, snapshot_every=None,
             callback=None, **weights):
