@@ -3,6 +3,11 @@
     python benchmarks/bench_guided.py                                 # class and paper configurations
     python benchmarks/bench_guided.py --configs class --batches 1 16 64
     KERAS_BACKEND=torch python benchmarks/bench_guided.py --configs class
+    python benchmarks/bench_guided.py --compare 8 --out notebooks/10_comparison_results.json
+
+``--compare N`` instead runs notebook 10's protocol on N held-out toy cars per mask kind with the
+shipped models and the active preset's search (every method of the kit, metrics, Fréchet distance,
+guided - semantic hole PSNR on each mask kind) and writes the JSON notebook 10 shows.
 
 One iteration is one compiled step over all N x restarts codes: G forward, D on G(z) and on the
 composite, GoogLeNet on G(z) and on the composite (one batched call), the gradient w.r.t. z, Adam,
@@ -40,7 +45,11 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--max-seconds", type=float, default=30.0,
                    help="a single timed step for configurations slower than this per step")
+    p.add_argument("--compare", type=int, default=0, help="run the method comparison on N cars per mask kind")
+    p.add_argument("--out", default=None, help="JSON file for --compare")
     args = p.parse_args(argv)
+    if args.compare:
+        return compare(args.compare, args.out, argv)
     jit = args.jit == "on" and backend.NAME == "tensorflow"
     from inpaintkit.data import toycars
     out = []
@@ -74,6 +83,53 @@ def main(argv=None):
             print("  -> seconds per image (full search, extrapolated):", r["seconds_per_image"], flush=True)
             out.append(r)
     return out
+
+
+def compare(n: int, out, argv) -> dict:
+    """Notebook 10's comparison on ``n`` held-out cars per mask kind; JSON without images."""
+    import json
+    import shlex
+
+    from inpaintkit import baselines, evaluation, weights
+    from inpaintkit.data import toycars
+    P = presets.active()
+    G, D, C, note = guided.available_models(P)
+    S = G.output_shape[1]
+    cars, _ = toycars.generate(n, size=S, seed=424_242)          # notebook 10's held-out seed
+    masks_ = evaluation.eval_masks(n, S)
+
+    def latent(search):
+        return evaluation.batched(lambda x, m: search.run(x, m).blended)
+
+    methods = {"telea": baselines.telea, "ns": baselines.navier_stokes, "biharmonic": baselines.biharmonic}
+    name = "glcic_toycars" if weights.available("glcic_toycars") else "glcic_photos"
+    if weights.available(name):
+        from inpaintkit.glcic import inference
+        model = inference.load_shipped(name)
+        methods["glcic"] = evaluation.batched(lambda x, m: inference.inpaint(x, m, model=model))
+    methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
+                                                       restarts=P.restarts, jit=googlenet.auto_jit()))
+    methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts))
+    t0 = time.perf_counter()
+    res = evaluation.compare(methods, cars, masks_)
+    fd = evaluation.frechet_table(res, cars, C)
+    delta = {}
+    for kind in masks_:
+        d = res["per_image"][kind]["guided"]["hole_psnr"] - res["per_image"][kind]["semantic"]["hole_psnr"]
+        delta[kind] = {"mean": round(float(d.mean()), 3), "wins": int((d > 0).sum()), "n": int(len(d))}
+    report = {"command": "python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+              "preset": P.name, "n_images": n, "models": note + (f" + {name}" if "glcic" in methods else ""),
+              "backend": backend.NAME, "wall_s": round(time.perf_counter() - t0, 1),
+              "metrics": {k: {m: {q: round(v, 4) for q, v in r.items()} for m, r in per.items()}
+                          for k, per in res["metrics"].items()},
+              "seconds_per_image": {k: {m: round(v, 3) for m, v in per.items()}
+                                    for k, per in res["seconds_per_image"].items()},
+              "frechet": {k: {m: round(v, 3) for m, v in per.items()} for k, per in fd.items()},
+              "guided_minus_semantic": delta}
+    print(json.dumps(report, indent=1))
+    if out:
+        Path(out).write_text(json.dumps(report, indent=1) + "\n")
+    return report
 
 
 if __name__ == "__main__":

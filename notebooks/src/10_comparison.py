@@ -1,0 +1,244 @@
+# %% [markdown]
+# # 10 · Every method on the same holes — and your own photo
+#
+# Six ways to fill a hole, one table. The classical methods (Telea, Navier–Stokes, biharmonic)
+# propagate the border inwards; GLCIC (Iizuka et al.) is a network trained to complete; semantic
+# inpainting (Yeh et al.) searches a DCGAN's latent space; classifier-guided inpainting (seed 001)
+# adds what a car classifier sees in the whole image. Here they all get the same held-out toy cars
+# and photo patches and the same fixed masks.
+#
+# **What you will learn**
+# - an evaluation protocol: fixed seeded masks (centre, left half, random boxes, free-form strokes),
+#   hole L1/PSNR, SSIM, and a Fréchet distance over the kit classifier's features (an offline
+#   stand-in for FID);
+# - how to read such a table honestly: small test sets, what PSNR rewards (blur) and what it misses;
+# - whether classifier guidance beats plain semantic inpainting on large holes, as seed 001 claims;
+# - how to run every method on a photo of your own.
+#
+# **Time**: about 5 min on a 2-core CPU (`class` preset: 2 cars and 2 photo patches per mask, latent
+# searches of 300 iterations x 4 restarts); a minute on a GPU, where `paper` runs the full searches.
+
+# %%
+from inpaintkit import presets
+P = presets.active(); print(P.summary())
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from inpaintkit import backend, baselines, evaluation, googlenet, guided, metrics, semantic, weights
+from inpaintkit.data import photos, toycars
+from inpaintkit.plotting import show_images
+
+plt.rcParams["figure.dpi"] = 72
+backend.seed(0)
+G, D, C, note = guided.available_models(P)
+print("latent-search models:", note)
+S = G.output_shape[1]
+N = 2                                          # images per mask kind and data set (a short live run)
+HELD_OUT = 424_242                             # a seed no model of the kit was trained on
+cars, labels = toycars.generate(N, size=S, seed=HELD_OUT)
+patches = photos.patches(N, size=S, seed=HELD_OUT, split="test")
+masks = evaluation.eval_masks(N, S)
+show_images([*cars, *patches] + [m[0, ..., 0].repeat(3).reshape(S, S, 3) for m in masks.values()],
+            ["toy car"] * N + ["photo"] * N + list(masks), size=1.3);
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for kind, m in masks.items():
+    print(f"{kind:<13} hole fraction {m.mean():.3f}  shape {m.shape}")
+
+# %% [markdown]
+# ## 1. The methods
+# Each is a function of a batch of corrupted images and their holes. Learned methods whose shipped
+# weights are missing are skipped (with a note), not faked. The two latent searches run batched — all
+# images × restarts in one compiled step — with the same iterations, restarts and starting codes.
+
+# %%
+def latent(search):
+    return evaluation.batched(lambda x, m: search.run(x, m).blended)
+
+methods = {"telea": baselines.telea, "ns": baselines.navier_stokes, "biharmonic": baselines.biharmonic}
+glcic = {}
+try:
+    from inpaintkit.glcic import inference
+    for data, name in (("cars", "glcic_toycars"), ("photos", "glcic_photos")):
+        if weights.available(name):
+            glcic[data] = inference.load_shipped(name)
+    glcic.setdefault("cars", glcic.get("photos"))
+    glcic.setdefault("photos", glcic.get("cars"))
+except Exception as err:                       # noqa: BLE001 - a missing module is a note, not a crash
+    print("GLCIC unavailable:", err)
+if not any(glcic.values()):
+    print("no shipped GLCIC weights (scripts/train_glcic.py): GLCIC skipped")
+if "untrained" in note.lower():
+    print("no shipped DCGAN/classifier: semantic and guided skipped")
+else:
+    methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
+                                                       restarts=P.restarts, jit=googlenet.auto_jit()))
+    methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts))
+print("methods:", ", ".join(methods) + (" + glcic" if any(glcic.values()) else ""))
+
+# %% [markdown]
+# ## 2. Run them all
+# `evaluation.compare` fills every (image, mask) pair with every method, puts the known pixels back
+# (every method must keep them) and measures with `metrics.evaluate`: hole L1 and hole PSNR
+# $10\log_{10}(1/\mathrm{MSE}_{hole})$, whole-image PSNR and SSIM (7×7 window).
+
+# %%
+results = {}
+for data, images in (("toy cars", cars), ("photos", patches)):
+    ms = dict(methods)
+    model = glcic.get("cars" if data == "toy cars" else "photos")
+    if model is not None:
+        ms["glcic"] = evaluation.batched(lambda x, m, model=model: inference.inpaint(x, m, model=model))
+    print(f"--- {data}")
+    results[data] = evaluation.compare(ms, images, masks)
+
+# %% [markdown]
+# ## 3. The table
+# Hole PSNR (dB, higher is better) per mask kind, and SSIM:
+
+# %%
+from IPython.display import Markdown, display
+for data, res in results.items():
+    display(Markdown(f"**{data}: hole PSNR (dB) ↑**\n\n" + evaluation.table(res, "hole_psnr")
+                     + f"\n\n**{data}: SSIM ↑**\n\n" + evaluation.table(res, "ssim", digits=3)
+                     + f"\n\n**{data}: seconds per image**\n\n"
+                     + evaluation.table(res, extra=res["seconds_per_image"], metric="s/image")))
+
+# %% [markdown]
+# **Fréchet distance** between the real images and each method's results, over the kit classifier's
+# `pool5` features: FID's formula $\lVert\mu_a-\mu_b\rVert^2 + \mathrm{Tr}(\Sigma_a+\Sigma_b-2(\Sigma_a\Sigma_b)^{1/2})$
+# with our toy-car GoogLeNet instead of ImageNet's Inception v3 (which would need a download). It is
+# an offline stand-in: comparable between methods *here*, not with published FIDs, and very noisy
+# with a handful of images — read it next to the pictures.
+
+# %%
+for data, images in (("toy cars", cars), ("photos", patches)):
+    fd = evaluation.frechet_table(results[data], images, C)
+    display(Markdown(f"**{data}: Fréchet distance ↓**\n\n" + evaluation.table(results[data], extra=fd,
+                                                                           metric="Fréchet")))
+
+# %% [markdown]
+# ## 4. The pictures
+# One toy car per mask kind, every method:
+
+# %%
+res = results["toy cars"]
+names = list(next(iter(res["outputs"].values())))
+grid, titles = [], []
+for kind, m in masks.items():
+    grid.append(cars[0] * (1 - m[0]) + 0.5 * m[0]); titles.append(kind)
+    for n in names:
+        grid.append(res["outputs"][kind][n][0]); titles.append(n)
+    grid.append(cars[0]); titles.append("original")
+show_images(grid, titles, ncols=len(names) + 2, size=1.15);
+
+# %% [markdown]
+# ## 5. Does guidance beat plain semantic inpainting on large holes?
+# Seed 001 says yes, "especially on large missing regions". Our numbers on the large holes (centre:
+# 25 % of the image, left half: 50 %), image by image:
+
+# %%
+def verdict(res, kinds=("center", "half")):
+    if "guided" not in methods:
+        print("semantic/guided were skipped: no verdict"); return None
+    d = np.concatenate([res["per_image"][k]["guided"]["hole_psnr"] - res["per_image"][k]["semantic"]["hole_psnr"]
+                        for k in kinds])
+    wins = int((d > 0).sum())
+    print(f"guided - semantic hole PSNR on {len(d)} large-hole images: mean {d.mean():+.2f} dB, "
+          f"guided better on {wins}/{len(d)}")
+    return d
+
+delta = verdict(results["toy cars"])
+
+# %% [markdown]
+# **Reading it.** With two cars per mask kind, a difference of a dB or two is within the noise of
+# the restarts: the live run shows the method working, not which one wins. The larger, stored run of
+# the same protocol below (16 held-out cars per mask, `benchmarks/bench_guided.py --compare 16`, class
+# preset, shipped models) is what the verdict rests on. Keep in mind what PSNR measures: the
+# *average* squared error, which rewards a blurry, mean-coloured fill (Telea, biharmonic) over a sharp
+# but differently placed wheel. Guidance aims at plausibility — the right *kind* of car — which the
+# Fréchet distance and your eyes see better than PSNR.
+
+# %%
+import json
+from pathlib import Path
+stored = Path("10_comparison_results.json")
+if stored.exists():
+    big = json.loads(stored.read_text())
+    print(big["command"], "|", big["n_images"], "cars per mask kind |", big["models"])
+    display(Markdown("**stored run: hole PSNR (dB) ↑**\n\n" + evaluation.table(big, "hole_psnr")
+                     + "\n\n**stored run: Fréchet distance ↓**\n\n"
+                     + evaluation.table(big, extra=big["frechet"], metric="Fréchet")))
+    for k, v in big["guided_minus_semantic"].items():
+        print(f"{k:<13} guided - semantic hole PSNR: mean {v['mean']:+.2f} dB, guided better on {v['wins']}/{v['n']}")
+else:
+    print("no stored comparison (python benchmarks/bench_guided.py --compare 16 --out notebooks/10_comparison_results.json)")
+
+# %% [markdown]
+# ## 6. Inpaint your own photo
+# Point `PATH` at an image file (or upload one below), choose a hole, choose methods. Every method
+# takes any image size: the latent searches work at their generator's 64×64 and their fill is
+# resized into the hole and Poisson-blended (they know toy cars only — on a real photo expect a
+# car-coloured guess). The classical methods and GLCIC work at full resolution.
+
+# %%
+from ipywidgets import Dropdown, FileUpload, SelectMultiple, interact
+from inpaintkit import masks as masklib
+from inpaintkit import methods as registry
+
+PATH = None                                    # e.g. "my_photo.jpg"; None = a scikit-image sample photo
+upload = FileUpload(accept="image/*", multiple=False)
+display(upload)
+
+def your_image(size=128):
+    import cv2
+    if upload.value:
+        import io
+        from PIL import Image
+        item = upload.value[0] if isinstance(upload.value, (list, tuple)) else next(iter(upload.value.values()))
+        img = np.asarray(Image.open(io.BytesIO(bytes(item["content"]))).convert("RGB"), np.float32) / 255
+    elif PATH:
+        img = registry.read_image(PATH)
+    else:
+        import skimage.data
+        img = skimage.data.chelsea().astype(np.float32) / 255
+    h, w = img.shape[:2]
+    s = size / max(h, w)
+    return np.clip(cv2.resize(img, (max(8, int(w * s)), max(8, int(h * s))), interpolation=cv2.INTER_AREA), 0, 1)
+
+fast = [m for m in ("telea", "ns", "biharmonic", "glcic") if m in registry.available()
+        and (m != "glcic" or any(glcic.values()))]
+slow = [m for m in ("semantic", "guided") if m in methods]
+
+@interact(hole=Dropdown(options=["center_box", "half", "random_boxes", "strokes"], value="center_box"),
+          chosen=SelectMultiple(options=fast + slow, value=tuple(fast), description="methods"))
+def own_photo(hole="center_box", chosen=tuple(fast)):
+    img = your_image()
+    m = masklib.batch(hole, 1, img.shape[:2], seed=3)[0]
+    outs = [registry.inpaint(img, m, name) for name in chosen]
+    show_images([img * (1 - m) + 0.5 * m, *outs], ["input", *chosen], size=2.0)
+
+# %% [markdown]
+# ## Exercises
+# **1. A metric that cannot be fooled by copying.** Every method must return the known pixels
+# unchanged, so whole-image PSNR mixes a perfect outside with the hole. Compute, for the toy cars'
+# centre masks, the whole-image PSNR of *Telea* and check it is higher than its hole PSNR (✔).
+
+# %%
+r = results["toy cars"]["metrics"]["center"]["telea"]
+print(f"Telea, centre: PSNR {r['psnr']:.2f} dB over the image, {r['hole_psnr']:.2f} dB over the hole",
+      "✔" if r["psnr"] > r["hole_psnr"] else "✘")
+
+# %% [markdown]
+# **2. Fréchet distance of a set with itself.** Split the real cars' features into two halves and
+# compare the distance between the halves with the distance of the whole set to itself (0). Why is
+# the first one not 0? (Sampling noise: the same distribution, different samples.)
+
+# %%
+more, _ = toycars.generate(32, size=int(C.input_shape[1]), seed=HELD_OUT + 1)
+f = evaluation.classifier_features(C, more)
+self_d, halves = evaluation.frechet_distance(f, f), evaluation.frechet_distance(f[:16], f[16:])
+print(f"same set {self_d:.4f}, two halves {halves:.2f}", "✔" if self_d < 1e-3 < halves else "✘")
