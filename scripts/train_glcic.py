@@ -10,6 +10,7 @@ OpenCV Telea, fixed seeded holes) and recorded in ``inpaintkit/weights/manifest.
 discriminator is saved next to it as ``<name>_disc``.
 """
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -42,6 +43,8 @@ def main(argv=None):
     p.add_argument("--alpha", type=float, default=None, help="GAN weight (default 0.0004, the paper's)")
     p.add_argument("--out", default=None, help="default inpaintkit/weights/glcic_<data>.weights.h5")
     p.add_argument("--run-dir", default=None)
+    p.add_argument("--save-phase1", action="store_true",
+                   help="also ship the completion network as it was after phase 1 (<name>_phase1)")
     p.add_argument("--no-record", action="store_true", help="do not touch the manifest")
     a = p.parse_args(argv)
 
@@ -69,16 +72,27 @@ def main(argv=None):
     D = dm.discriminator(size, P.glcic_disc_width)
     kw = dict(batch_size=P.glcic_batch, lr=P.glcic_lr, mean_pixel=mean, seed=a.seed, show=False)
     every = max(50, P.checkpoint_every)
-    wall = {}
+    # wall time accumulates over interrupted + resumed runs of the same command (run_dir/wall.json)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    wall_file = run_dir / "wall.json"
+    wall = json.loads(wall_file.read_text()) if wall_file.exists() else {}
+
+    def add_wall(key, seconds):
+        wall[key] = round(wall.get(key, 0.0) + seconds, 1)
+        wall_file.write_text(json.dumps(wall))
+
+    add_wall("data", time.time() - t0)
     for i, (cls, args) in enumerate([(phases.Phase1, (C,)), (phases.Phase2, (C, D)), (phases.Phase3, (C, D))]):
         extra = {"alpha": alpha} if cls is phases.Phase3 else {}
         trainer = cls(*args, train, val[:8], run_dir=run_dir / f"phase{i + 1}", **kw, **extra)
         ts = time.time()
         hist = trainer.run(steps[i], checkpoint_every=every)
-        wall[f"phase{i + 1}"] = round(time.time() - ts, 1)
+        add_wall(f"phase{i + 1}", time.time() - ts)
+        if i == 0 and not (run_dir / "phase1_final.weights.h5").exists():
+            C.save_weights(str(run_dir / "phase1_final.weights.h5"))
         last = {k: round(v, 5) for k, v in hist[-1].items()} if hist else {}
         print(f"phase {i + 1}: {steps[i]} steps, {wall[f'phase{i + 1}']}s, last {last}", flush=True)
-    wall_time = time.time() - t0
+    wall_time = sum(wall.values())
 
     out.parent.mkdir(parents=True, exist_ok=True)
     weights.save_compact(C, out)
@@ -90,6 +104,12 @@ def main(argv=None):
     masks, _ = phases.sample_holes(len(val), size, 12345, phases.HOLE)
     res = inference.evaluate(shipped, val, masks)
     res_pp = inference.evaluate(shipped, val, masks, postprocess=True)["glcic"]
+    phase1_out = out.with_name(out.name.replace(".weights.h5", "_phase1.weights.h5"))
+    if a.save_phase1:
+        weights.load_file(C, run_dir / "phase1_final.weights.h5")
+        weights.save_compact(C, phase1_out)
+        weights.load_file(shipped, phase1_out)
+        res_p1 = inference.evaluate(shipped, val, masks)["glcic"]
     r = lambda d: {k: round(float(v), 4) for k, v in d.items()}
     metrics = {"eval": f"{len(val)} held-out {a.data} images {size}², holes phases.sample_holes(seed 12345), "
                        f"sides {phases.HOLE[0]:.3f}-{phases.HOLE[1]:.3f} of the side",
@@ -102,12 +122,17 @@ def main(argv=None):
                       steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
         note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}², batch {P.glcic_batch}, "
                 f"Adam lr {P.glcic_lr}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
-                f"backend {backend.NAME}; phase wall times {wall}; float16 storage.")
+                f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
         weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,
                        metrics=metrics, notes=note, **common)
         weights.record(name + "_disc", disc_out, builder="inpaintkit.glcic.discriminators:discriminator",
                        config={"size": size, "width": P.glcic_disc_width}, metrics={},
                        notes=f"context discriminator trained with {name} (phases 2 and 3).", **common)
+        if a.save_phase1:
+            weights.record(name + "_phase1", phase1_out, builder="inpaintkit.glcic.completion:completion_network",
+                           config=config, metrics={**metrics, "glcic": r(res_p1), "glcic_postprocessed": None},
+                           notes=f"{name} after phase 1 only (MSE, {steps[0]} steps), for comparison with "
+                                 f"phase 3; wall_time_s is the whole command's.", **common)
         print(f"recorded {name} and {name}_disc in {weights.MANIFEST}")
 
 

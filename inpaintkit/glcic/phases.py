@@ -314,3 +314,25 @@ def load_discriminator(size: int, width: float, run_dir=None, shipped: str = "gl
         except InpaintkitError:
             continue
     return discriminator(size, width), "untrained (no checkpoint or shipped discriminator of this size)"
+
+
+def corners_of(masks, patch: int) -> np.ndarray:
+    """Top-left corners (N, 2) of the ``patch``² windows centred on each mask's hole (clipped)."""
+    masks = np.asarray(masks)
+    masks = masks[None] if masks.ndim == 3 else masks
+    size = masks.shape[1]
+    out = np.zeros((len(masks), 2), np.int32)
+    for i, m in enumerate(masks):
+        ys, xs = np.nonzero(m[..., 0] > 0.5)
+        if len(ys):
+            cy, cx = (ys.min() + ys.max() + 1) // 2, (xs.min() + xs.max() + 1) // 2
+            out[i] = np.clip([cy - patch // 2, cx - patch // 2], 0, size - patch)
+    return out
+
+
+def p_real(disc, images, masks) -> np.ndarray:
+    """D's probability that each image is real, sigmoid(logit), its local patch centred on each hole."""
+    images = ops.convert_to_tensor(check_images("images", images, batched=True))
+    patch = disc.inputs[1].shape[1]
+    logits = disc([images, crop(images, corners_of(masks, patch), patch)], training=False)
+    return backend.to_numpy(ops.sigmoid(logits))[:, 0]

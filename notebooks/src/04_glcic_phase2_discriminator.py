@@ -1,0 +1,192 @@
+# %% [markdown]
+# # 04 · GLCIC phase 2: training the context discriminators
+#
+# **What you will learn**
+# - phase 2 of Iizuka et al. (2017): the discriminators alone learn to tell real images from the
+#   completion network's results, while C stays frozen;
+# - what exactly D sees: the **composite** (C's pixels in the hole, the real ones elsewhere) and a
+#   **local patch** centred on the hole — for real images too, on a random hole of their own;
+# - why feeding D the raw output of C instead of the composite is a bug;
+# - binary cross-entropy and D's accuracy on real vs completed images.
+#
+# **Time**: about 2 min on a 2-core CPU (`class` preset: 60 steps), seconds on a GPU.
+# It continues from notebook 03's checkpoint (`runs/glcic_phase1`) if there is one, otherwise from
+# the shipped toy-car completion network, so it runs on its own.
+
+# %%
+from inpaintkit import presets
+P = presets.active(); print(P.summary())
+
+# %%
+import shutil
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import ops
+
+from inpaintkit import backend, weights
+from inpaintkit.data import pipeline
+from inpaintkit.glcic import completion as cm, discriminators as dm, inference, phases
+from inpaintkit.plotting import LossPlot, show_images
+
+plt.rcParams["figure.dpi"] = 72
+S = P.glcic_size
+splits = pipeline.toycar_splits(P, size=S)
+train, val = splits.train[0], splits.val[0]
+mean = cm.mean_pixel_of(train)
+C, source = phases.load_completion(P.glcic_width, run_dir="runs/glcic_phase1")
+print("completion network from", source)
+
+# %% [markdown]
+# ## 1. What the discriminator sees
+# For a **completed** image: $C$'s output is pasted into the hole only,
+# $\tilde x = M_c \odot C(x, M_c) + (1 - M_c) \odot x$, and the local discriminator gets the
+# patch (half the side) centred on the hole $M_c$. For a **real** image: the image itself, and the
+# patch around a random hole $M_d$ drawn for it — so the position of the patch tells D nothing.
+
+# %%
+trainer = phases.Phase2(C, dm.discriminator(S, P.glcic_disc_width), train, val[:8], show=False)
+x, m, corners, corners_real = trainer.batch(0)
+raw = backend.to_numpy(C(cm.prepare_input(x, m, mean), training=False))
+fake = backend.to_numpy(cm.composite(raw, x, m))
+real_patch = backend.to_numpy(dm.crop(x, corners_real, S // 2))
+fake_patch = backend.to_numpy(dm.crop(fake, corners, S // 2))
+show_images([x[0], real_patch[0], fake[0], fake_patch[0], raw[0]],
+            ["real", "real: local patch", "composite", "completed: local patch", "raw C output"], size=1.6);
+
+# %% [markdown]
+# The last image is C's **raw** output: C was never asked to reproduce the pixels outside the
+# hole, so they are blurry. A discriminator fed raw outputs learns "blurry everywhere = fake" and
+# never looks at the hole — a known bug of a popular re-implementation. Here the composite differs
+# from the real image only inside the hole:
+
+# %%
+outside = m[..., 0] == 0
+print(f"mean |composite - real| outside the hole: {np.abs(fake - x)[outside].mean():.6f}")
+print(f"mean |raw output - real| outside the hole: {np.abs(raw - x)[outside].mean():.4f}")
+
+# %% [markdown]
+# ## 2. The loss
+# Phase 2 maximises the discriminator part of the paper's objective (α only scales it):
+#
+# $$\max_D \; \mathbb{E}\big[\log D(x, M_d) + \log\big(1 - D(\tilde x, M_c)\big)\big]$$
+#
+# i.e. binary cross-entropy with label 1 for real and 0 for completed images. With logits
+# $\ell$ and $D = \sigma(\ell)$, $-\log\sigma(\ell) = \mathrm{softplus}(-\ell)$ is computed stably:
+
+# %%
+def bce(logits, label):
+    return ops.mean(ops.relu(logits) - logits * label + ops.log1p(ops.exp(-ops.abs(logits))))
+
+
+def d_loss(logits_real, logits_fake):
+    return 0.5 * (bce(logits_real, 1.0) + bce(logits_fake, 0.0))
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+l = np.array([[-3.0], [0.0], [2.0]], np.float32)
+p = 1 / (1 + np.exp(-l))
+print(np.round(float(bce(l, 1.0)), 5), np.round(float(-np.log(p).mean()), 5))   # the same number
+print(np.round(float(d_loss(l, l)), 5))
+
+# %% [markdown]
+# ## 3. Train D (live), C frozen
+# Only D's weights are in the step (`trainer.d_step`); C runs in inference mode under
+# `stop_gradient`. Real and completed images go through D as **one** batch so BatchNorm sees
+# both. The plot shows the loss and D's accuracy on the real and the completed images of each batch.
+
+# %%
+RUN = Path("runs/glcic_phase2")
+shutil.rmtree(RUN, ignore_errors=True)
+backend.seed(0)
+D = dm.discriminator(S, P.glcic_disc_width)
+trainer = phases.Phase2(C, D, train, val[:8], batch_size=P.glcic_batch, lr=P.glcic_lr, mean_pixel=mean,
+                        run_dir=RUN)
+before = trainer.d_accuracy(val[:64])
+t0 = time.time()
+history = trainer.run(P.phase2_steps, checkpoint_every=P.checkpoint_every)
+after = trainer.d_accuracy(val[:64])
+print(f"{len(history)} steps in {(time.time() - t0) / 60:.1f} min")
+print(f"D accuracy on held-out images, before: real {before['real']:.2f}, completed {before['fake']:.2f}")
+print(f"                                after: real {after['real']:.2f}, completed {after['fake']:.2f}")
+
+# %% [markdown]
+# C is frozen, so D only has to find what gives C's completions away — and a C trained only on MSE
+# gives itself away easily: its holes are smooth averages. That is the signal phase 3 feeds back
+# to C.
+#
+# D's probability of "real" for held-out images and their completions:
+
+# %%
+NE = min(64, len(val))
+ev, (ev_masks, _) = val[:NE], phases.sample_holes(NE, S, rng=5)
+completed = inference.inpaint(ev, ev_masks, model=C, postprocess=False)
+p_real_real = phases.p_real(D, ev, ev_masks)
+p_real_fake = phases.p_real(D, completed, ev_masks)
+plt.figure(figsize=(5, 2.2))
+plt.hist([p_real_real, p_real_fake], bins=20, range=(0, 1), label=["real", "completed"])
+plt.xlabel("D(x) = P(real)"); plt.legend(fontsize=8); plt.show()
+
+# %% [markdown]
+# ## 4. The shipped discriminator
+# `scripts/train_glcic.py` trained D for longer (phase 2, then jointly with C in phase 3) and ships
+# it as `glcic_toycars_disc`; here it judges completions of the shipped C.
+
+# %%
+if weights.available("glcic_toycars_disc") and weights.entry("glcic_toycars_disc")["config"]["size"] == S:
+    Cs, Ds = inference.load_shipped("glcic_toycars"), weights.load("glcic_toycars_disc")
+    e = weights.entry("glcic_toycars")
+    comp_s = inference.inpaint(ev, ev_masks, model=Cs, postprocess=False)
+    pr, pf = phases.p_real(Ds, ev, ev_masks), phases.p_real(Ds, comp_s, ev_masks)
+    print(f"shipped D ({e['steps']}): accuracy real {(pr > 0.5).mean():.2f}, completed {(pf < 0.5).mean():.2f}")
+else:
+    print(f"no shipped discriminator for {S}x{S} images (the shipped one is for 64x64: use the class preset)")
+
+# %% [markdown]
+# ## 5. Try it: how real does a completion look to D?
+# Move the hole: C completes it and D scores the completion; the same hole on the real image for
+# comparison.
+
+# %%
+from ipywidgets import interact
+
+from inpaintkit.widgets import explorer_mask
+
+image = val[2]
+
+
+def judge(size=0.4, x=0.5, y=0.6):
+    mask = explorer_mask(image.shape, "box", size, x, y)
+    out = inference.inpaint(image, mask, model=C, postprocess=False)
+    pr, pf = phases.p_real(D, np.stack([image, out]), np.stack([mask, mask]))
+    show_images([image * (1 - mask) + 0.5 * mask, out, image],
+                ["input", f"completed: D = {pf:.2f}", f"real: D = {pr:.2f}"], size=1.8)
+
+
+interact(judge, size=(0.1, 0.6, 0.05), x=(0.0, 1.0, 0.05), y=(0.0, 1.0, 0.05));
+
+# %% [markdown]
+# ## Exercises
+# **1.** Show the bug: compute the trained D's accuracy on the **raw** outputs of C (not composited)
+# for `ev`. Is it higher or lower than on the composites, and why is a high number here useless
+# for training C?
+
+# %%
+raw_ev = inference.complete(C, ev, ev_masks)                               # solution
+acc_raw = float((phases.p_real(D, np.clip(raw_ev, 0, 1), ev_masks) < 0.5).mean())
+acc_comp = float((p_real_fake < 0.5).mean())
+print(f"D calls 'completed': raw outputs {acc_raw:.2f}, composites {acc_comp:.2f}")
+assert 0.0 <= acc_raw <= 1.0 and raw_ev.shape == ev.shape
+
+# %% [markdown]
+# **2.** The local patch of a *real* image sits on a random hole $M_d$. What could D learn if real
+# images always used the centre patch while completed ones used the patch around their hole?
+# Check that `trainer.batch(step)` draws different corners for real and completed images:
+
+# %%
+_, _, c_fake, c_real = trainer.batch(3)
+print(c_fake[:4].tolist(), c_real[:4].tolist())
+assert (c_fake != c_real).any()
