@@ -5,7 +5,8 @@ classifier responds to it as it does to the original :math:`x_0`. Low layers kee
 softmax keeps only the class. Two parametrisations of the image:
 
 * ``"pixels"``: :math:`x = \sigma(u)`, the logistic sigmoid of free parameters :math:`u` (so :math:`x`
-  stays in [0, 1] with no clipping), :math:`u` starts as Gaussian noise; a small total-variation prior
+  stays in [0, 1] with no clipping), :math:`u` starts as faint Gaussian noise (std 0.1, a grey image
+  with noise); a total-variation prior
   :math:`\tau\,\mathrm{TV}(x)` (mean absolute difference of neighbours, ``tv``) keeps the
   high-frequency noise that no layer constrains from dominating the picture;
 * ``"z"``: :math:`x = G(z)`, the DCGAN's image of a code :math:`z \in [-1, 1]^{100}` (clipped after every
@@ -77,7 +78,7 @@ class Reconstructor:
     """
 
     def __init__(self, classifier, layers=DEFAULT_LAYERS, *, mode: str = "pixels", generator=None,
-                 lr: float | None = None, tv: float = 0.05, jit: bool | None = None):
+                 lr: float | None = None, tv: float = 0.3, jit: bool | None = None):
         check_choice("mode", mode, ("pixels", "z"))
         if isinstance(layers, str):
             layers = (layers,)
@@ -135,7 +136,7 @@ class Reconstructor:
     def initial(self, rows: int, seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
         if self.mode == "pixels":
-            return rng.normal(0.0, 1.0, (rows, self.size, self.size, 3)).astype(np.float32)
+            return rng.normal(0.0, 0.1, (rows, self.size, self.size, 3)).astype(np.float32)
         return rng.uniform(-1, 1, (rows, self.generator.input_shape[-1])).astype(np.float32)
 
     def run(self, images, iters: int, seed: int = 0, callback=None, tv: float | None = None) -> Reconstruction:

@@ -89,6 +89,11 @@ report = classifier.evaluate(net, x_test, y_test, names)
 print(f"live run: test accuracy {report['accuracy']:.3f} after {len(history)} steps")
 
 # %% [markdown]
+# A quarter of the preset's run on a quarter of the images is far from converged: the loss is still
+# falling and BatchNorm's running statistics have barely settled. The shipped classifier below was
+# trained the same way for longer; its manifest entry gives the exact command.
+
+# %% [markdown]
 # ## 3. The shipped classifier
 # `scripts/train_classifier.py` trained the same network for the full preset run. Its manifest
 # entry records how, and we evaluate it here on the test cars (generated with another seed):
@@ -120,8 +125,9 @@ for k, v in shipped_report["per_class"].items():
 # $$\min_x \frac{\lVert \phi_l(x) - \phi_l(x_0)\rVert^2}{\lVert \phi_l(x_0)\rVert^2} \;(+\, \tau\,\mathrm{TV}(x)),
 # \qquad \text{softmax: } \min_x \mathrm{KL}\big(p(x_0)\,\|\,p(x)\big).$$
 #
-# Pixels are parametrised as $x = \sigma(u)$ so they stay in [0, 1]; a small total-variation prior
-# ($\tau = 0.05$, mean absolute neighbour difference) keeps the noise no layer sees from dominating.
+# Pixels are parametrised as $x = \sigma(u)$ so they stay in [0, 1], starting from a grey image with
+# faint noise; a total-variation prior ($\tau = 0.3$ on the mean absolute neighbour difference) keeps
+# the high-frequency noise that no layer constrains from taking over the picture.
 # The loss, as in `inpaintkit.reconstruction`:
 
 # %%
@@ -201,20 +207,25 @@ except InpaintkitError as err:
     print("refused:", err)
 wrong = backend.to_numpy(C(np.clip(2 * car - 1, -1, 1), training=False))[0]
 right = googlenet.predict(C, car)[0]
-print("right:", names[right.argmax()], right.max().round(3), "| wrong range:", names[wrong.argmax()], wrong.max().round(3))
+print("class, right range:", names[right.argmax()], right.max().round(3), "| wrong range:", names[wrong.argmax()],
+      wrong.max().round(3))
+ext3b = googlenet.feature_extractor(C, "inception_3b")
+f_right, f_wrong = (ext3b(v, training=False)["inception_3b"] for v in (car, np.clip(2 * car - 1, -1, 1)))
+print("inception_3b features moved by", np.round(backend.to_numpy(normalised_error(f_wrong, f_right))[0], 3),
+      "(normalised error): the layers that guide inpainting see another image")
 print("✔ the kit refuses the wrong range" if refused else "✘ a wrong range went through")
 
 # %% [markdown]
-# **2. Total variation.** Rerun the pixel reconstructions with `tv=0` and with `tv=0.3` and look at
-# `inception_3b`. Which one is smoother, which one fits the layer better? Check: the layer loss with
-# `tv=0` should be the lower one.
+# **2. Total variation.** Rerun the pixel reconstructions with `tv=0` and with `tv=1.0` and look at
+# `inception_3b`. Which one is smoother, which one fits the layer better? Check: the image made with
+# the larger weight has the lower total variation (the layer losses are close: many images fit a layer).
 
 # %%
 its = max(P.recon_iters // 2, 2)
 loose = from_pixels.run(cars, iters=its, tv=0.0)      # same compiled step, another TV weight
-tight = from_pixels.run(cars, iters=its, tv=0.3)
+tight = from_pixels.run(cars, iters=its, tv=1.0)
 l = layers.index("inception_3b")
-show_images([cars[0], loose.images[l, 0], tight.images[l, 0]], ["original", "tv = 0", "tv = 0.3"], size=1.6)
+show_images([cars[0], loose.images[l, 0], tight.images[l, 0]], ["original", "tv = 0", "tv = 1"], size=1.6)
 tvs = [float(backend.to_numpy(reconstruction.total_variation(r.images[l])).mean()) for r in (loose, tight)]
 print(f"TV {tvs[0]:.3f} vs {tvs[1]:.3f}; layer loss {loose.losses[l].mean():.3f} vs {tight.losses[l].mean():.3f}")
-print("✔" if loose.losses[l].mean() <= tight.losses[l].mean() + 1e-3 else "✘ (more iterations?)")
+print("✔ smoother with the prior" if tvs[1] < tvs[0] else "✘ (more iterations?)")

@@ -187,6 +187,7 @@ def choose_layers(layers=("inception_3b", "inception_4b", "softmax"), hole=1):
 # %%
 def js(p, q):
     # your code here; reference solution:
+    p, q = ops.convert_to_tensor(p), ops.convert_to_tensor(q)
     m = 0.5 * (p + q)
     kl = lambda a, b: ops.sum(a * (ops.log(ops.clip(a, 1e-8, 1)) - ops.log(ops.clip(b, 1e-8, 1))), axis=-1)  # noqa: E731
     return 0.5 * kl(p, m) + 0.5 * kl(q, m)
