@@ -41,9 +41,12 @@ x_train, y_train, x_test, y_test, names = classifier.dataset("toycars", n=P.n_tr
 show_images(x_train[:7], [names[l] for l in y_train[:7]], size=1.2);
 
 # %%
+print("train", x_train.shape, "test", x_test.shape, "images per class:", np.bincount(y_train, minlength=len(names)))
+
+# %%
 # NBVAL_CHECK_OUTPUT
-print("train", x_train.shape, "test", x_test.shape, "classes", names)
-print("images per class (train):", np.bincount(y_train, minlength=len(names)))
+print(len(names), "classes:", names)
+print("pixel range", float(x_train.min()) >= 0.0, float(x_train.max()) <= 1.0, x_train.dtype)
 
 # %% [markdown]
 # ## 1. GoogLeNet for small images
@@ -58,12 +61,18 @@ print("images per class (train):", np.bincount(y_train, minlength=len(names)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-net = classifier.build(P, n_classes=len(names))
-print(f"GoogLeNet x{P.classifier_width} at {S}²: {net.count_params():,} parameters "
-      f"(x1.0 at 64²: {googlenet.googlenet(64, len(names), 1.0).count_params():,})")
-shapes = googlenet.feature_extractor(net, googlenet.LAYERS).output
+paper = googlenet.googlenet(64, len(names), width=1.0)         # the paper's widths, seed 001's 64² input
+print(f"GoogLeNet x1.0 at 64²: {paper.count_params():,} parameters")
+shapes = googlenet.feature_extractor(paper, googlenet.LAYERS).output
 for name in googlenet.LAYERS:
     print(f"  {name:<13} {tuple(shapes[name].shape[1:])}")
+
+# %% [markdown]
+# The preset's network is narrower (its width multiplier) and sized to the preset's images:
+
+# %%
+net = classifier.build(P, n_classes=len(names))
+print(f"preset: GoogLeNet x{P.classifier_width} at {S}²: {net.count_params():,} parameters")
 
 # %% [markdown]
 # ## 2. Train it, live
