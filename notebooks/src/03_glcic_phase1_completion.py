@@ -72,7 +72,8 @@ from keras import ops
 
 
 def masked_mse(C, x, m, mean_pixel):
-    out = C(cm.prepare_input(x, m, mean_pixel), training=True)
+    x, m = ops.convert_to_tensor(x), ops.convert_to_tensor(m)
+    out = ops.convert_to_tensor(C(cm.prepare_input(x, m, mean_pixel), training=True))
     return ops.mean(ops.square(m * (out - x)))
 
 
@@ -191,8 +192,9 @@ print("✔ C beats the floor" if live["glcic"]["hole_psnr"] > mean_fill_psnr
 # %%
 xb, mb, _, _ = trainer.batch(0)
 base = lambda inp, training: C(inp, training=False)
-shifted = lambda inp, training: C(inp, training=False) + 0.3 * (1 - mb)                 # solution
-a, b = float(masked_mse(base, xb, mb, mean)), float(masked_mse(shifted, xb, mb, mean))
+outside = ops.convert_to_tensor(1 - mb)
+shifted = lambda inp, training: C(inp, training=False) + 0.3 * outside                  # solution
+a, b = (float(backend.to_numpy(masked_mse(f, xb, mb, mean))) for f in (base, shifted))
 print(a, b)
 assert abs(a - b) < 1e-7
 
