@@ -121,6 +121,14 @@ def save_compact(model, file) -> None:
                 data = d[()]
                 del f[n]
                 f.create_dataset(n, data=data.astype(np.float16))
+    # HDF5 never reclaims the space of deleted datasets: copy into a fresh file to shrink it
+    tmp = file.with_name(file.name + ".tmp")
+    with h5py.File(file, "r") as src, h5py.File(tmp, "w") as dst:
+        for k, v in src.attrs.items():
+            dst.attrs[k] = v
+        for name in src:
+            src.copy(src[name], dst, name=name)
+    tmp.replace(file)
 
 
 def record(name: str, file, *, builder: str, config: dict, command: str, preset: str,
