@@ -45,6 +45,7 @@ def main(argv=None):
     p.add_argument("--run-dir", default=None)
     p.add_argument("--save-phase1", action="store_true",
                    help="also ship the completion network as it was after phase 1 (<name>_phase1)")
+    p.add_argument("--ship-disc", action="store_true", help="also ship the discriminator (<name>_disc)")
     p.add_argument("--no-record", action="store_true", help="do not touch the manifest")
     a = p.parse_args(argv)
 
@@ -81,7 +82,7 @@ def main(argv=None):
         wall[key] = round(wall.get(key, 0.0) + seconds, 1)
         wall_file.write_text(json.dumps(wall))
 
-    add_wall("data", time.time() - t0)
+    wall["data"] = round(time.time() - t0, 1)      # loaded again by every resumed run: count it once
     for i, (cls, args) in enumerate([(phases.Phase1, (C,)), (phases.Phase2, (C, D)), (phases.Phase3, (C, D))]):
         extra = {"alpha": alpha} if cls is phases.Phase3 else {}
         trainer = cls(*args, train, val[:8], run_dir=run_dir / f"phase{i + 1}", **kw, **extra)
@@ -97,7 +98,9 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     weights.save_compact(C, out)
     disc_out = out.with_name(out.name.replace(".weights.h5", "_disc.weights.h5"))
-    weights.save_compact(D, disc_out)
+    if a.ship_disc:
+        weights.save_compact(D, disc_out)
+    D.save_weights(str(run_dir / "discriminator_final.weights.h5"))
     # evaluate the float16 weights exactly as shipped
     shipped = cm.completion_network(None, P.glcic_width, mean_pixel=mean)
     weights.load_file(shipped, out)
@@ -125,15 +128,21 @@ def main(argv=None):
                 f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
         weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,
                        metrics=metrics, notes=note, **common)
-        weights.record(name + "_disc", disc_out, builder="inpaintkit.glcic.discriminators:discriminator",
-                       config={"size": size, "width": P.glcic_disc_width}, metrics={},
-                       notes=f"context discriminator trained with {name} (phases 2 and 3).", **common)
+        if a.ship_disc:
+            weights.record(name + "_disc", disc_out, builder="inpaintkit.glcic.discriminators:discriminator",
+                           config={"size": size, "width": P.glcic_disc_width}, metrics={},
+                           notes=f"context discriminator trained with {name} (phases 2 and 3).", **common)
+        elif name + "_disc" in weights.manifest():      # shipped by an earlier run: withdraw it
+            m = weights.manifest()
+            m.pop(name + "_disc")
+            weights.MANIFEST.write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+            disc_out.unlink(missing_ok=True)
         if a.save_phase1:
             weights.record(name + "_phase1", phase1_out, builder="inpaintkit.glcic.completion:completion_network",
                            config=config, metrics={**metrics, "glcic": r(res_p1), "glcic_postprocessed": None},
                            notes=f"{name} after phase 1 only (MSE, {steps[0]} steps), for comparison with "
                                  f"phase 3; wall_time_s is the whole command's.", **common)
-        print(f"recorded {name} and {name}_disc in {weights.MANIFEST}")
+        print(f"recorded {name} in {weights.MANIFEST}")
 
 
 if __name__ == "__main__":
