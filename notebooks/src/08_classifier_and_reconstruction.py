@@ -16,7 +16,8 @@
 #   shapes, the softmax keeps only the class.
 #
 # **Time**: about 4 min on a 2-core CPU (`class` preset: a short live training run, reconstructions of
-# 3 cars from 4 layers); under a minute on a GPU.
+# 3 cars from 4 layers; measured 247 s on a shared CPU); a GPU makes the training and the
+# reconstructions many times faster.
 
 # %%
 from inpaintkit import presets
