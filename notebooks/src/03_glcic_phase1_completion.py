@@ -19,6 +19,8 @@ from inpaintkit import presets
 P = presets.active(); print(P.summary())
 
 # %%
+import os
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")      # hide TensorFlow's start-up log lines
 import shutil
 import time
 from pathlib import Path
@@ -114,6 +116,7 @@ trainer.run(P.phase1_steps, checkpoint_every=P.checkpoint_every, sample_every=P.
             until=P.phase1_steps // 2);
 
 # %%
+first_half = trainer.samples
 C = cm.completion_network(S, P.glcic_width, mean_pixel=mean)      # a brand-new network...
 trainer = phases.Phase1(C, train, val[:8], **kw)                 # ...restored from runs/glcic_phase1
 print("resuming at step", trainer.loop(P.phase1_steps).step)
@@ -126,10 +129,11 @@ print(f"{len(history)} steps in {live_minutes:.1f} min; loss {history[0]['loss']
 # sky, the ground line and the car body continue into the hole.
 
 # %%
-rows = trainer.samples[:: max(1, len(trainer.samples) // 4)][-4:]
+samples = first_half + trainer.samples           # before and after the interruption
+rows = samples[:: max(1, len(samples) // 4)][:4]
 show_images([val[i] * (1 - trainer.val_masks[i]) + 0.5 * trainer.val_masks[i] for i in range(6)]
             + [s[1][i] for s in rows for i in range(6)], ncols=6, size=1.1,
-            titles=["input"] * 6 + [f"step {s[0]}" if i == 0 else "" for s in rows for i in range(6)]);
+            titles=["input"] + [""] * 5 + [f"step {s[0]}" if i == 0 else "" for s in rows for i in range(6)]);
 
 # %% [markdown]
 # ## 4. Compared with Telea and with the shipped weights
