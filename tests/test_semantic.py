@@ -179,7 +179,7 @@ def test_bad_inputs():
 @pytest.mark.skipif(not weights.available(semantic.GENERATOR), reason="shipped DCGAN weights not trained yet")
 def test_inpaint_image_any_size_with_shipped_weights():
     from inpaintkit.data import toycars
-    image = toycars.generate(1, size=64, seed=3)[0][:48, 4:60]          # 48 x 56, not the G's size
+    image = toycars.generate(1, size=64, seed=3)[0][0][:48, 4:60]       # 48 x 56, not the G's size
     mask = np.zeros((48, 56, 1), np.float32)
     mask[14:34, 18:40] = 1
     out = semantic.inpaint_image(image, mask, seed=0)
