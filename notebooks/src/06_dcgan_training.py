@@ -142,6 +142,11 @@ else:
     print("no shipped weights: run scripts/train_dcgan.py; using the generator trained above")
 
 # %% [markdown]
+# Look closely and you will see faint horizontal and vertical stripes: the *checkerboard artifacts* of
+# stride-2 transposed convolutions whose kernel (5) is not a multiple of the stride (Odena et al.,
+# "Deconvolution and checkerboard artifacts", 2016). Longer training hides them; resize-then-convolve
+# upsampling avoids them.
+#
 # ## 5. Walking in latent space
 # A GAN that learned the data, not a list of images, changes *smoothly* along a straight line
 # $z_t = (1 - t)\,z_0 + t\,z_1$: cars morph into cars, not into noise.
