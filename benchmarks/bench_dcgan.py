@@ -25,7 +25,6 @@ from inpaintkit import backend, benchmarking, dcgan, presets  # noqa: E402
 
 CONFIGS = {
     "class": dict(size=presets.CLASS.dcgan_size, width=presets.CLASS.dcgan_width, batch=presets.CLASS.dcgan_batch),
-    "shipped": dict(size=64, width=0.25, batch=32),
     "paper": dict(size=64, width=1.0, batch=64),
 }
 
