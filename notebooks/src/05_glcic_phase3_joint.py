@@ -17,6 +17,8 @@ from inpaintkit import presets
 P = presets.active(); print(P.summary())
 
 # %%
+import os
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")      # hide TensorFlow's start-up log lines
 import shutil
 import time
 from pathlib import Path
