@@ -47,9 +47,11 @@ def main(argv=None):
                    help="a single timed step for configurations slower than this per step")
     p.add_argument("--compare", type=int, default=0, help="run the method comparison on N cars per mask kind")
     p.add_argument("--out", default=None, help="JSON file for --compare")
+    p.add_argument("--only", nargs="+", default=None,
+                   help="with --compare: run only these methods and merge them into the existing --out file")
     args = p.parse_args(argv)
     if args.compare:
-        return compare(args.compare, args.out, argv)
+        return compare(args.compare, args.out, argv, only=args.only)
     jit = args.jit == "on" and backend.NAME == "tensorflow"
     from inpaintkit.data import toycars
     out = []
@@ -85,7 +87,7 @@ def main(argv=None):
     return out
 
 
-def compare(n: int, out, argv) -> dict:
+def compare(n: int, out, argv, only=None) -> dict:
     """Notebook 10's comparison on ``n`` held-out cars per mask kind; JSON without images."""
     import json
     import shlex
@@ -109,6 +111,12 @@ def compare(n: int, out, argv) -> dict:
         methods["glcic"] = evaluation.batched(lambda x, m: inference.inpaint(x, m, model=model))
     methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
                                                        restarts=P.restarts, jit=googlenet.auto_jit()))
+    if only:                                   # skip building the searches nobody asked for
+        methods = {k: v for k, v in methods.items() if k in only}
+        if "semantic" in only:
+            methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
+                                                               restarts=P.restarts, jit=googlenet.auto_jit()))
+        return _merge(n, out, argv, only, methods, cars, masks_, C, note, P)
     methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts))
     # the seed's balance makes the classifier terms ~1000x the context loss; a variant 10^4 times lighter
     methods["guided λ/1e4"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts,
@@ -136,6 +144,30 @@ def compare(n: int, out, argv) -> dict:
     if out:
         Path(out).write_text(json.dumps(report, indent=1) + "\n")
     return report
+
+
+def _merge(n, out, argv, only, methods, cars, masks_, C, note, P) -> dict:
+    """Add the ``only`` methods' numbers to an existing comparison JSON (same cars, masks, preset)."""
+    import json
+    import shlex
+
+    from inpaintkit import evaluation
+    old = json.loads(Path(out).read_text())
+    if old["n_images"] != n or old["preset"] != P.name:
+        raise SystemExit(f"--only: {out} holds n={old['n_images']} preset={old['preset']}; run without --only")
+    res = evaluation.compare(methods, cars, masks_)
+    fd = evaluation.frechet_table(res, cars, C)
+    for kind in masks_:
+        for m in methods:
+            old["metrics"][kind][m] = {q: round(v, 4) for q, v in res["metrics"][kind][m].items()}
+            old["seconds_per_image"][kind][m] = round(res["seconds_per_image"][kind][m], 3)
+            old["frechet"][kind][m] = round(fd[kind][m], 3)
+    old.setdefault("merged", []).append("python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])))
+    if "glcic" in methods:
+        old["models"] += " + glcic"
+    Path(out).write_text(json.dumps(old, indent=1) + "\n")
+    print(json.dumps(old["metrics"], indent=1))
+    return old
 
 
 if __name__ == "__main__":

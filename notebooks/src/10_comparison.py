@@ -15,8 +15,9 @@
 # - whether classifier guidance beats plain semantic inpainting on large holes, as seed 001 claims;
 # - how to run every method on a photo of your own.
 #
-# **Time**: about 5 min on a 2-core CPU (`class` preset: 2 cars and 2 photo patches per mask, latent
-# searches of 300 iterations x 4 restarts); a minute on a GPU, where `paper` runs the full searches.
+# **Time**: about 6 min on a 2-core CPU (`class` preset: 2 cars and 2 photo patches per mask, latent
+# searches of 300 iterations x 4 restarts; measured 404 s on a shared CPU, 80 % of it the guided
+# search); a GPU runs the `paper` preset's full searches.
 
 # %%
 from inpaintkit import presets
@@ -164,9 +165,10 @@ delta = verdict(results["toy cars"])
 # What that run says (read the printed numbers; they are this kit's, on toy cars):
 # - **Hole PSNR: no.** Plain semantic inpainting beats the guided search on every mask kind, the
 #   large ones included (about 2 dB on the centre and left-half holes, guided better on 1 of 8
-#   images each); lighter weights narrow the gap but do not close it. Each added term (adversarial
-#   on the composite, features, class) costs about a dB on its own. And the classical methods, whose
-#   smooth fills PSNR rewards, beat both on every mask.
+#   images each); lighter weights narrow the gap but do not close it. In a probe on left-half holes
+#   each added term (adversarial on the composite, features, class) cost about a dB on its own.
+#   GLCIC, trained to complete, is the best on the large holes; the classical methods, whose smooth
+#   fills PSNR rewards, beat both latent searches too.
 # - **Fréchet distance: on the half mask, yes — with a caveat.** The guided results lie closer to
 #   real cars in the classifier's feature space on the left-half holes. But the Fréchet distance uses
 #   *the same classifier* that guided the search, which optimised exactly those features: that
