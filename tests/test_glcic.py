@@ -223,3 +223,24 @@ def test_phase1_learns_on_torch_backend():
     assert r["backend"] == "torch"
     losses = r["losses"]
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3]), losses
+
+
+def test_corners_of_centres_the_patch_on_the_hole_and_p_real_is_a_probability():
+    masks, corners = phases.sample_holes(6, 32, 11)
+    np.testing.assert_array_equal(phases.corners_of(masks, 16), corners)
+    D = dm.discriminator(32, 0.0625)
+    p = phases.p_real(D, smooth_images(6, 32), masks)
+    assert p.shape == (6,) and ((p >= 0) & (p <= 1)).all()
+
+
+def test_load_completion_falls_back_from_a_mismatched_checkpoint(tmp_path):
+    from inpaintkit import weights
+    if not weights.available("glcic_toycars"):
+        pytest.skip("shipped toy-car weights not present")
+    ck = tmp_path / "checkpoint"
+    ck.mkdir()
+    cm.completion_network(None, 0.125).save_weights(str(ck / "completion.weights.h5"))
+    model, source = phases.load_completion(0.125, run_dir=tmp_path)
+    assert source.startswith("checkpoint")
+    model, source = phases.load_completion(0.75, run_dir=tmp_path)      # wrong width -> shipped
+    assert source.startswith("shipped") and model.mean_pixel != cm.DEFAULT_MEAN_PIXEL

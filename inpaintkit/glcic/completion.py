@@ -8,6 +8,9 @@ to 1/4; four dilated convolutions (dilation 2, 4, 8, 16) widen the receptive fie
     x = prepare_input(images, masks, mean_pixel)      # (N, 64, 64, 4)
     completed = net(x)                                # (N, 64, 64, 3) in [0, 1]
 
+BatchNorm uses momentum 0.9 (PyTorch's default 0.1, as the common re-implementations) so the
+moving statistics keep up within the few hundred steps of a class run.
+
 At ``width=1.0`` it has the paper's 6.07 M parameters: 6,072,131 trainable (6,066,179 in the
 convolutions, 5,952 BatchNorm scales and offsets) plus 5,952 BatchNorm moving statistics.
 """
