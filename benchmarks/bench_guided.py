@@ -12,7 +12,9 @@ guided - semantic hole PSNR on each mask kind) and writes the JSON notebook 10 s
 One iteration is one compiled step over all N x restarts codes: G forward, D on G(z) and on the
 composite, GoogLeNet on G(z) and on the composite (one batched call), the gradient w.r.t. z, Adam,
 clip. Seconds per image = iterations x median seconds per step / N (the full search extrapolated
-from timed steps). FLOPs per code and step ≈ 3 (f_G + 2 f_D + 2 f_C) (forward + backward).
+from timed steps). FLOPs per code and step ≈ 2 (f_G + 2 f_D + 2 f_C): a forward pass and a backward
+pass that propagates gradients to the input only (no weight gradients are needed to optimise z, so
+the backward pass costs about one forward pass, not two).
 """
 from __future__ import annotations
 
@@ -79,7 +81,7 @@ def main(argv=None):
                 {"preset": name, "images": n, "restarts": c["restarts"], "codes_per_step": b,
                  "dcgan_width": c["width"], "classifier_width": c["cwidth"], "iters": c["iters"],
                  "jit": jit, "threads": backend.threads()},
-                secs, items=1, unit="it/s", flops=int(3 * b * (fg + 2 * fd + 2 * fc)))
+                secs, items=1, unit="it/s", flops=int(2 * b * (fg + 2 * fd + 2 * fc)))
             r["seconds_per_image"] = round(c["iters"] * secs["median_s"] / n, 3)
             r["first_step_s"] = round(first, 2)
             print("  -> seconds per image (full search, extrapolated):", r["seconds_per_image"], flush=True)
