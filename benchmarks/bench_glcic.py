@@ -72,7 +72,7 @@ def main(argv=None):
     flops = 2.0 * macs
     print(json.dumps({
         "backend": backend.NAME, "phase": a.phase, "preset": P.name, "size": size, "width": width,
-        "disc_width": dwidth if a.phase > 1 else None, "batch": batch, "jit": bool(a.jit),
+        "disc_width": dwidth if a.phase > 1 else None, "batch": batch, "jit": bool(a.jit) if backend.NAME == "tensorflow" else None,
         "threads": backend.threads(), "img_per_s": round(ips, 2), "runs_img_per_s": [round(x, 2) for x in rates],
         "gflop_per_step": round(flops / 1e9, 2), "achieved_gflop_per_s": round(flops * ips / batch / 1e9, 2),
         "load_avg_1min": round(os.getloadavg()[0], 2),

@@ -59,9 +59,12 @@ def auto_jit() -> bool:
     return bool(backend.accelerators())
 
 
-def _bce(logits, target: float):
+def bce(logits, target: float):
     """Mean binary cross-entropy of ``sigmoid(logits)`` against a constant label (stable form)."""
     return ops.mean(ops.relu(logits) - logits * target + ops.log1p(ops.exp(-ops.abs(logits))))
+
+
+_bce = bce
 
 
 class _Trainer:

@@ -62,7 +62,7 @@ def c_loss(C, D_logits_of, x, m):
     out = C(cm.prepare_input(x, m, mean), training=True)
     mse = ops.mean(ops.square(m * (out - x)))
     logits_fake = D_logits_of(cm.composite(out, x, m))
-    gan = phases._bce(logits_fake, 1.0)                 # -log D(x~): "make D say real"
+    gan = phases.bce(logits_fake, 1.0)                 # -log D(x~): "make D say real"
     return mse + ALPHA * gan, mse, gan
 
 
