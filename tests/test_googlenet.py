@@ -92,3 +92,19 @@ def test_evaluation_counts_and_augmentation(net, images):
         classifier.evaluate(net, images, np.array([0, 1, 2, 9]))
     a = classifier.augment(images, np.random.default_rng(0))
     assert a.shape == images.shape and a.min() >= 0 and a.max() <= 1 and not np.allclose(a, images)
+
+
+def test_train_on_stanford_cars_layout_checkpoints_and_resumes(tmp_path):
+    from inpaintkit.data import stanford_cars
+    stanford_cars.make_fixture(tmp_path / "cars", n_train=8, n_test=4, size=32)
+    x, y, xt, yt, names = classifier.dataset("stanford_cars", root=tmp_path / "cars", size=32)
+    assert x.shape == (8, 32, 32, 3) and xt.shape == (4, 32, 32, 3) and len(names) > int(y.max())
+    with pytest.raises(InpaintkitError, match="root"):
+        classifier.dataset("stanford_cars")
+    model = googlenet.googlenet(32, n_classes=len(names), width=0.25)
+    run = tmp_path / "run"
+    h = classifier.train(model, x, y, steps=2, batch_size=4, directory=run, checkpoint_every=1)
+    assert len(h) == 2 and (run / "classifier.weights.h5").exists()
+    h = classifier.train(model, x, y, steps=4, batch_size=4, directory=run, checkpoint_every=1)
+    assert [r["step"] for r in h] == [1, 2, 3, 4]          # resumed at step 2, not from scratch
+    assert np.isfinite(h[-1]["loss"])
