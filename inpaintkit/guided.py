@@ -85,7 +85,11 @@ class CompositeAdversarial(Term):
 
 
 class FeatureMatch(Term):
-    r""":math:`\sum_l \lVert \phi_l(G(z)) - \phi_l(x_c)\rVert^2 / \lVert \phi_l(x_c)\rVert^2` over ``layers``."""
+    r""":math:`\sum_l \lVert \phi_l(G(z)) - \phi_l(x_c)\rVert^2 / \lVert \phi_l(x_c)\rVert^2` over ``layers``.
+
+    Both sides depend on :math:`z` (the composite holds :math:`G(z)` in the hole) and the gradient flows
+    through both, as in the seed's graph: the term is small when :math:`G(z)` looks, to the classifier,
+    like the known image completed by itself."""
     name = "features"
     weight = seed_weights()["sem"]
 
