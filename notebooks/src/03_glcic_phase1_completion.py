@@ -11,7 +11,7 @@
 # - how far a few minutes of CPU training get, compared with OpenCV's Telea and with the shipped
 #   weights (trained longer by `scripts/train_glcic.py`).
 #
-# **Time**: about 4 min on a 2-core CPU (`class` preset: 64² toy cars, width 0.5, 200 steps);
+# **Time**: about 3 min on a 2-core CPU (`class` preset: 64² toy cars, width 0.5, 200 steps);
 # under a minute on a GPU. Runs on TensorFlow and on PyTorch (`KERAS_BACKEND=torch`).
 
 # %%

@@ -8,7 +8,7 @@
 #   a metric that rewards the blurry average;
 # - how to compare fairly: against the same network trained with MSE alone for the same steps.
 #
-# **Time**: about 4 min on a 2-core CPU (`class` preset: 100 joint steps + 100 control steps), under
+# **Time**: about 5 min on a 2-core CPU (`class` preset: 100 joint steps + 100 control steps), under
 # a minute on a GPU. It continues from notebooks 03/04's checkpoints (`runs/`) when present, otherwise
 # from the shipped toy-car weights, so it runs on its own.
 
