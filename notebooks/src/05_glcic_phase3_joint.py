@@ -140,6 +140,11 @@ show_images([ev[i] * (1 - ev_masks[i]) + 0.5 * ev_masks[i] for i in idx]
             ncols=5, size=1.3);
 
 # %% [markdown]
+# **Look before you trust the number.** After a short joint run the adversarial term mostly adds
+# high-frequency stripes and checkerboards (typical of transposed convolutions under a GAN loss):
+# `sharpness` counts them as detail, PSNR punishes them. Real texture takes many more joint steps —
+# the paper ran 400 000 — and a discriminator that has learned to reject such artefacts.
+#
 # ## 4. With the shipped weights
 # A few live steps move C only a little. The shipped toy-car model was trained by
 # `scripts/train_glcic.py` for longer; the manifest keeps C after phase 1 (`glcic_toycars_phase1`)
