@@ -5,9 +5,10 @@
     python benchmarks/bench_dcgan.py --configs paper --repeats 5
 
 Prints one JSON line per configuration (median seconds per step after warm-up, images/s, an
-analytic FLOP estimate per step and the achieved GFLOP/s). FLOPs per image and step: the D step
-runs G forward once and D forward+backward on a real and a fake batch (1 + 2x3 = 7 passes of D
-counted as 3 each: fG + 6 fD); the G step runs G and D forward+backward (3 fG + 3 fD).
+analytic FLOP estimate per step and the achieved GFLOP/s). FLOPs per image and step (a forward
+pass f, a backward pass 2f with weight gradients, f without): the D step runs G forward and D
+forward+backward on a real and a fake batch (fG + 6 fD); the G step runs G forward+backward and
+D forward+backward to its input only (3 fG + 2 fD). Total 4 fG + 8 fD.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def main(argv=None):
             secs = benchmarking.median_seconds(lambda: tr.one_step(next(counter)), warmup=args.warmup,
                                                repeats=args.repeats)
             fg, fd = benchmarking.forward_flops(G), benchmarking.forward_flops(D)
-            flops = int(c["batch"] * (4 * fg + 9 * fd))
+            flops = int(c["batch"] * (4 * fg + 8 * fd))
             results.append(benchmarking.report(
                 "dcgan_train_step", {"preset": name, **c, "jit": jit, "g_params": G.count_params(),
                                      "d_params": D.count_params(), "threads": backend.threads()},
