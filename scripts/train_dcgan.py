@@ -40,20 +40,6 @@ def save_grid(path, images, ncols=8):
     plt.imsave(path, np.clip(grid, 0, 1))
 
 
-def repack(file):
-    """Rewrite an HDF5 file into a fresh one: h5py does not reclaim the space of deleted datasets,
-    so a file converted in place to float16 would keep its float32 size."""
-    import h5py
-    file = Path(file)
-    tmp = file.with_name(file.name + ".tmp")
-    with h5py.File(file, "r") as src, h5py.File(tmp, "w") as dst:
-        for k, v in src.attrs.items():
-            dst.attrs[k] = v
-        for name in src:
-            src.copy(src[name], dst, name=name)
-    tmp.replace(file)
-
-
 def classifier_confidence(samples):
     """Mean top-class probability of the shipped toy-car classifier (None if not shipped)."""
     try:
@@ -136,7 +122,6 @@ def main(argv=None):
         name = f"dcgan_toycars_{part}"
         file = weights.HERE / f"{name}.weights.h5"
         weights.save_compact(model, file)
-        repack(file)
         config = {"size": size, "width": width} | ({"latent_dim": dcgan.LATENT_DIM} if part == "generator" else {})
         weights.record(name, file, builder=builder, config=config, **common)
         print("recorded", name, file.stat().st_size, "bytes")
