@@ -128,7 +128,8 @@ class Reconstructor:
             return x, ops.sum(per, axis=1)
 
         post = None if self.mode == "pixels" else (lambda: var.assign(ops.clip(var, -1.0, 1.0)))
-        step = backend.train_step(loss_fn, [var], opt, jit=self.jit, post_update=post)
+        step = backend.train_step(loss_fn, [var], opt, jit=self.jit, post_update=post,
+                                  split_batch=False)  # one variable per image: never split it
         fresh = [backend.to_numpy(v).copy() for v in opt.variables]
         self._compiled[rows] = (var, opt, fresh, step, backend.function(evaluate, jit=self.jit))
         return self._compiled[rows]

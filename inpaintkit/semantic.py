@@ -180,7 +180,7 @@ class LatentSearch:
             ctx = self._context(z, target, hole, w)
             return ctx.generated, ops.stack([t.weight * t(ctx) for t in self.terms])
 
-        step = backend.train_step(loss_fn, [z], opt, jit=self.jit,
+        step = backend.train_step(loss_fn, [z], opt, jit=self.jit, split_batch=False,
                                   post_update=lambda: z.assign(ops.clip(z, -1.0, 1.0)))
         fresh = [backend.to_numpy(v).copy() for v in opt.variables]
         self._compiled[batch] = (z, opt, fresh, step, backend.function(evaluate, jit=self.jit))

@@ -134,7 +134,7 @@ def receptive_field(model: keras.Model, size: int, channel: int = 0) -> np.ndarr
     def loss_fn():
         return model(x, training=False)[0, c, c, channel], {}
 
-    backend.train_step(loss_fn, [x], keras.optimizers.SGD(1.0), jit=False)()
+    backend.train_step(loss_fn, [x], keras.optimizers.SGD(1.0), jit=False, split_batch=False)()
     return np.abs(x0 - backend.to_numpy(x))[0].sum(-1)
 
 
