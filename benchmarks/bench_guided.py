@@ -66,16 +66,9 @@ def main(argv=None):
         for n in args.batches:
             search = guided.guided_search(G, D, C, iters=c["iters"], restarts=c["restarts"], seed=0, jit=jit)
             b = n * c["restarts"]
-            _, _, _, step, _ = search._build(b)
-            y = np.repeat(toycars.generate(n, 64, seed=1)[0], c["restarts"], axis=0)
-            hole = np.repeat(masks.batch("center_box", n, 64), c["restarts"], axis=0)
-            w = semantic.importance_weights(hole)
-            t0 = time.perf_counter()
-            step(y, hole, w)                                   # trace/compile + first step
-            first = time.perf_counter() - t0
-            repeats = args.repeats if first < args.max_seconds else 1
-            secs = benchmarking.median_seconds(lambda: step(y, hole, w), warmup=1 if repeats > 1 else 0,
-                                               repeats=repeats)
+            secs, first = benchmarking.time_latent_search(
+                search, toycars.generate(n, 64, seed=1)[0], masks.batch("center_box", n, 64), c["restarts"],
+                repeats=args.repeats, max_seconds=args.max_seconds)
             r = benchmarking.report(
                 "guided_latent_step",
                 {"preset": name, "images": n, "restarts": c["restarts"], "codes_per_step": b,

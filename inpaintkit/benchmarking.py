@@ -35,6 +35,24 @@ def median_seconds(fn, *, warmup: int = 2, repeats: int = 5, inner: int = 1) -> 
             "repeats": repeats, "inner": inner}
 
 
+def time_latent_search(search, images, holes, restarts: int, *, repeats: int = 3,
+                       max_seconds: float = 60.0) -> tuple[dict, float]:
+    """Time one compiled step of a latent search (``semantic.LatentSearch`` or a guided one)
+    over ``images`` x ``restarts`` codes. Returns (:func:`median_seconds` dict, seconds of the
+    first call, which includes tracing/compilation); a slow first call means one timed repeat."""
+    from . import semantic
+    y = np.repeat(images, restarts, axis=0)
+    hole = np.repeat(holes, restarts, axis=0)
+    w = semantic.importance_weights(hole)
+    step = search._build(len(y))[3]
+    t0 = time.perf_counter()
+    step(y, hole, w)
+    first = time.perf_counter() - t0
+    reps = repeats if first < max_seconds else 1
+    secs = median_seconds(lambda: step(y, hole, w), warmup=1 if reps > 1 else 0, repeats=reps)
+    return secs, first
+
+
 def _spatial(shape):
     return int(np.prod([d for d in shape[1:-1] if d is not None])) if len(shape) > 2 else 1
 
