@@ -133,7 +133,7 @@ def save_compact(model, file) -> None:
 
 def record(name: str, file, *, builder: str, config: dict, command: str, preset: str,
            steps: dict, seed: int, wall_time_s: float, metrics: dict, notes: str = "") -> dict:
-    """Add or replace the manifest entry for ``name`` (used by scripts/train_reference.py)."""
+    """Add or replace the manifest entry for ``name`` (used by the scripts/train_*.py scripts)."""
     file = Path(file)
     m = manifest()
     m[name] = {
