@@ -289,17 +289,5 @@ class LiveView:
         return fig
 
     def __call__(self, step, images, history):
-        import matplotlib.pyplot as plt
-        fig = self.figure(step, images, history)
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-            live = get_ipython() is not None
-        except ImportError:  # pragma: no cover
-            live = False
-        if live:
-            if self.handle is None:
-                self.handle = display(fig, display_id=True)
-            else:
-                self.handle.update(fig)
-        plt.close(fig)
+        from .plotting import redraw
+        self.handle = redraw(self.handle, self.figure(step, images, history))

@@ -60,17 +60,24 @@ class LossPlot:
         return fig
 
     def update(self, step, history):
-        plt = _plt()
-        fig = self.figure(history)
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-            in_notebook = get_ipython() is not None
-        except ImportError:  # pragma: no cover
-            in_notebook = False
-        if in_notebook:
-            if self.handle is None:
-                self.handle = display(fig, display_id=True)
-            else:
-                self.handle.update(fig)
-        plt.close(fig)
+        self.handle = redraw(self.handle, self.figure(history))
+
+
+def redraw(handle, fig):
+    """Show ``fig`` in a notebook, replacing the figure shown under ``handle`` (None: a new one).
+
+    Returns the display handle to pass next time; outside a notebook it only closes ``fig``.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+        in_notebook = get_ipython() is not None
+    except ImportError:  # pragma: no cover
+        in_notebook = False
+    if in_notebook:
+        if handle is None:
+            handle = display(fig, display_id=True)
+        else:
+            handle.update(fig)
+    _plt().close(fig)
+    return handle

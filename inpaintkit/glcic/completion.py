@@ -84,9 +84,9 @@ def completion_network(size: int | None = None, width: float = 1.0, dilation: bo
 
 
 def mean_pixel_of(images) -> tuple:
-    """The training set's mean colour (what the paper fills holes with)."""
-    images = np.asarray(images, dtype=np.float32)
-    return tuple(float(v) for v in images.reshape(-1, 3).mean(0))
+    """The training set's mean colour (what the paper fills holes with), as a tuple."""
+    from ..data.pipeline import mean_pixel
+    return tuple(float(v) for v in mean_pixel(images))
 
 
 def prepare_input(images, masks, mean_pixel=DEFAULT_MEAN_PIXEL):
