@@ -40,20 +40,31 @@ def save_grid(path, images, ncols=8):
     plt.imsave(path, np.clip(grid, 0, 1))
 
 
-def classifier_confidence(samples):
-    """Mean top-class probability of the shipped toy-car classifier (None if not shipped)."""
+_CLASSIFIER = []
+
+
+def classifier_probs(samples):
+    """Top-class probabilities of the shipped toy-car classifier (None if not shipped)."""
     try:
         if not weights.available("classifier_toycars"):
             return None
-        clf = weights.load("classifier_toycars")
-        size = clf.input_shape[1]
-        if size != samples.shape[1]:
+        if not _CLASSIFIER:
+            _CLASSIFIER.append(weights.load("classifier_toycars"))
+        clf = _CLASSIFIER[0]
+        if clf.input_shape[1] != samples.shape[1]:
             return None
-        probs = backend.to_numpy(clf(samples, training=False))        # the model ends with a softmax
-        return float(probs.max(axis=1).mean())
+        probs = np.concatenate([backend.to_numpy(clf(samples[i:i + 128], training=False))   # ends with a softmax
+                                for i in range(0, len(samples), 128)])
+        return probs.max(axis=1)
     except Exception as e:  # noqa: BLE001 - an optional metric never breaks the run
         print("classifier confidence skipped:", type(e).__name__, e)
         return None
+
+
+def classifier_confidence(samples):
+    """Mean top-class probability of the shipped toy-car classifier (None if not shipped)."""
+    top = classifier_probs(samples)
+    return None if top is None else float(top.mean())
 
 
 def main(argv=None):
@@ -67,6 +78,10 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-dir", default=str(ROOT / "runs" / "dcgan_toycars"))
     p.add_argument("--sample-every", type=int, default=250)
+    p.add_argument("--ship", choices=("last", "best"), default="last",
+                   help="ship the last step's weights, or the sampled step whose 256 samples (seed 2) the "
+                        "toy-car classifier was most confident about (GAN practice: pick the checkpoint by a "
+                        "sample-quality score; the recorded metrics use other samples, seed 1)")
     p.add_argument("--jit", action="store_true", help="compile the steps with XLA (slower on CPU, try on a GPU)")
     p.add_argument("--no-record", action="store_true", help="train only, do not write shipped weights")
     args = p.parse_args(argv)
@@ -86,10 +101,20 @@ def main(argv=None):
     print(f"DCGAN {size}² width {width} batch {batch}: G {G.count_params():,} D {D.count_params():,} params; "
           f"step {trainer.step}/{steps}", flush=True)
 
+    best_file = run / "best.json"
+    best = json.loads(best_file.read_text()) if best_file.exists() and trainer.step else {"confidence": -1.0}
+
     def on_sample(step, imgs, history):
         save_grid(run / f"samples_{step:06d}.png", imgs)
         last = history[-1] if history else {}
-        print(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in last.items() if k != "step"), flush=True)
+        conf = classifier_confidence(dcgan.sample(G, 256, seed=2)) if step else None
+        print(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in last.items() if k != "step")
+              + ("" if conf is None else f" classifier_confidence={conf:.3f}"), flush=True)
+        if conf is not None and conf > best["confidence"]:
+            best.update(confidence=round(conf, 4), step=step)
+            G.save_weights(str(run / "best_generator.weights.h5"))
+            D.save_weights(str(run / "best_discriminator.weights.h5"))
+            best_file.write_text(json.dumps(best))
         clock.write_text(json.dumps({"seconds": spent + time.perf_counter() - t0}))
 
     t0 = time.perf_counter()
@@ -99,6 +124,12 @@ def main(argv=None):
     if args.no_record:
         return 0
 
+    shipped_step = len(history)
+    if args.ship == "best" and best.get("step"):
+        weights.load_file(G, run / "best_generator.weights.h5")
+        weights.load_file(D, run / "best_discriminator.weights.h5")
+        shipped_step = best["step"]
+        print(f"shipping step {shipped_step} (confidence {best['confidence']} on the selection samples)")
     tail = history[-100:]
     samples = dcgan.sample(G, 64, seed=1)
     metrics = {
@@ -108,12 +139,16 @@ def main(argv=None):
         "real_diversity": round(dcgan.diversity(images[:64]), 4),
         "seconds_per_step": round(wall / max(1, len(history)), 3),
     }
-    conf = classifier_confidence(samples)
-    if conf is not None:     # mean top-class probability of the toy-car classifier: samples vs real
-        metrics["classifier_confidence"] = round(conf, 4)
-        metrics["classifier_confidence_real"] = round(classifier_confidence(images[:64]), 4)
+    top = classifier_probs(dcgan.sample(G, 512, seed=1))
+    if top is not None:     # top-class probability of the toy-car classifier: samples vs real
+        metrics["classifier_confidence"] = round(float(top.mean()), 4)
+        metrics["classifier_confidence_median"] = round(float(np.median(top)), 4)
+        metrics["share_confident_0.9"] = round(float((top >= 0.9).mean()), 4)
+        metrics["classifier_confidence_real"] = round(classifier_confidence(images[:512]), 4)
+        metrics["confidence_samples"] = 512
     command = "python scripts/train_dcgan.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    common = dict(command=command, preset=args.preset, steps={"dcgan": len(history)}, seed=args.seed,
+    common = dict(command=command, preset=args.preset, seed=args.seed,
+                  steps={"dcgan": shipped_step, "trained": len(history), "selected_by": args.ship},
                   wall_time_s=wall, metrics=metrics,
                   notes=f"toy cars {size}², n_train {args.n_train}, batch {batch}, Adam 2e-4 beta1 0.5, "
                         f"backend {backend.NAME} on {backend.threads()} CPU threads (shared)")

@@ -33,12 +33,28 @@ def load_data(kind: str, n: int, size: int, seed: int):
     return photos.patches(n, size, seed, "train"), photos.patches(200, size, seed + 1, "val")
 
 
+def test_images(kind: str, size: int, n: int = 200):
+    """Held-out test images (never used in training or validation) for the bar against Telea."""
+    if kind == "toycars":
+        from inpaintkit.data import toycars
+        from inpaintkit.data.pipeline import TEST_START
+        return toycars.generate_range(TEST_START, TEST_START + n, size, 0)[0]
+    from inpaintkit.data import photos
+    return photos.patches(n, size, 7, "test")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", choices=("toycars", "photos"), required=True)
     p.add_argument("--preset", default="class", help="sizes/widths/batch/lr from this preset")
     p.add_argument("--steps", default=None, help="phase1,phase2,phase3 steps (default: the preset's)")
     p.add_argument("--n-train", type=int, default=None, help="training images (default: the preset's n_train)")
+    p.add_argument("--size", type=int, default=None, help="image side (default: the preset's glcic_size)")
+    p.add_argument("--masks", choices=("box", "mixed"), default="box",
+                   help="training holes: the paper's boxes, or half boxes and half free-form strokes")
+    p.add_argument("--init", default=None,
+                   help="start the completion network from these weights (a shipped name or a .weights.h5); "
+                        "it is fully convolutional, so weights trained at one size continue at another")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--alpha", type=float, default=None, help="GAN weight (default 0.0004, the paper's)")
     p.add_argument("--out", default=None, help="default inpaintkit/weights/glcic_<data>.weights.h5")
@@ -61,7 +77,7 @@ def main(argv=None):
     name = f"glcic_{a.data}"
     out = Path(a.out or ROOT / "inpaintkit" / "weights" / f"{name}.weights.h5")
     run_dir = Path(a.run_dir or ROOT / "runs" / f"train_glcic_{a.data}")
-    size, n_train = P.glcic_size, a.n_train or P.n_train
+    size, n_train = a.size or P.glcic_size, a.n_train or P.n_train
     t0 = time.time()
     train, val = load_data(a.data, n_train, size, a.seed)
     print(f"{name}: {len(train)} training images {size}², preset {P.name}, steps {steps}, "
@@ -70,8 +86,10 @@ def main(argv=None):
     backend.seed(a.seed)
     mean = cm.mean_pixel_of(train)
     C = cm.completion_network(size, P.glcic_width, mean_pixel=mean)
+    if a.init:
+        weights.load_file(C, a.init if a.init.endswith(".h5") else weights.path(a.init), what="--init")
     D = dm.discriminator(size, P.glcic_disc_width)
-    kw = dict(batch_size=P.glcic_batch, lr=P.glcic_lr, mean_pixel=mean, seed=a.seed, show=False)
+    kw = dict(batch_size=P.glcic_batch, lr=P.glcic_lr, mean_pixel=mean, seed=a.seed, show=False, masks=a.masks)
     every = max(50, P.checkpoint_every)
     # wall time accumulates over interrupted + resumed runs of the same command (run_dir/wall.json)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -116,14 +134,16 @@ def main(argv=None):
     r = lambda d: {k: round(float(v), 4) for k, v in d.items()}
     metrics = {"eval": f"{len(val)} held-out {a.data} images {size}², holes phases.sample_holes(seed 12345), "
                        f"sides {phases.HOLE[0]:.3f}-{phases.HOLE[1]:.3f} of the side",
-               "glcic": r(res["glcic"]), "glcic_postprocessed": r(res_pp), "telea": r(res["telea"])}
+               "glcic": r(res["glcic"]), "glcic_postprocessed": r(res_pp), "telea": r(res["telea"]),
+               "versus_telea": inference.versus_telea(shipped, test_images(a.data, size))}
     print("metrics", metrics, flush=True)
     if not a.no_record:
         cmd = "python scripts/train_glcic.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
         config = {"size": None, "width": P.glcic_width, "mean_pixel": [round(float(v), 6) for v in mean]}
         common = dict(command=cmd, preset=P.name, seed=a.seed, wall_time_s=wall_time,
                       steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
-        note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}², batch {P.glcic_batch}, "
+        note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}² ({a.masks} holes"
+                f"{', from ' + a.init if a.init else ''}), batch {P.glcic_batch}, "
                 f"Adam lr {P.glcic_lr}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
                 f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
         weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from inpaintkit import backend
+from inpaintkit import backend, masks as masklib
 from inpaintkit.errors import InpaintkitError
 from inpaintkit.glcic import completion as cm, discriminators as dm, inference, phases
 from inpaintkit.training import TrainingDiverged
@@ -95,6 +95,35 @@ def test_holes_lie_inside_their_local_patch():
         assert y <= ys.min() and ys.max() < y + 32 and x <= xs.min() and xs.max() < x + 32
     again, _ = phases.sample_holes(50, 64, 3)
     np.testing.assert_array_equal(masks, again)
+
+
+def test_mixed_holes_are_boxes_and_strokes_with_windows_on_them():
+    masks, corners = phases.sample_holes(40, 64, 5, kind="mixed")
+    assert masks.shape == (40, 64, 64, 1) and corners.shape == (40, 2)
+    boxes = 0
+    for m, (y, x) in zip(masks, corners):
+        ys, xs = np.nonzero(m[..., 0])
+        assert ys.size > 0
+        full = (np.ptp(ys) + 1) * (np.ptp(xs) + 1) == ys.size      # a filled rectangle
+        boxes += full
+        assert 0 <= y <= 32 and 0 <= x <= 32
+        if full:
+            assert y <= ys.min() and ys.max() < y + 32
+        else:       # strokes can outgrow the window: it is centred on their bounding box
+            cy = (ys.min() + ys.max() + 1) / 2
+            assert abs((y + 16) - cy) <= 1 or y in (0, 32)
+    assert 8 <= boxes <= 32                  # about half of each
+    np.testing.assert_array_equal(masks, phases.sample_holes(40, 64, 5, kind="mixed")[0])
+    with pytest.raises(InpaintkitError, match="kind"):
+        phases.sample_holes(2, 64, 0, kind="stroke")
+
+
+def test_trainer_draws_the_hole_kind_it_was_given(data):
+    t = phases.Phase1(cm.completion_network(32, 0.125), data, batch_size=8, show=False, masks="mixed")
+    _, m, corners, _ = t.batch(3)
+    np.testing.assert_array_equal(corners, masklib.local_box(m, 16))
+    with pytest.raises(InpaintkitError, match="masks"):
+        phases.Phase1(cm.completion_network(32, 0.125), data, show=False, masks="free")
 
 
 def test_discriminator_sees_the_composite(data):

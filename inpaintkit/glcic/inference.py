@@ -106,6 +106,33 @@ def evaluate(model, images, masks, postprocess: bool = False) -> dict:
     return {"glcic": ev(ours, images, masks), "telea": ev(telea(images, masks), images, masks)}
 
 
+def versus_telea(model, images, kinds=("random_boxes", "strokes")) -> dict:
+    """Hole PSNR and SSIM of C (raw, and with the paper's post-processing) against OpenCV Telea on
+    :func:`inpaintkit.evaluation.eval_masks` (fixed seeded boxes and strokes) at the images' size:
+    ``{kind: {method: {'hole_psnr', 'ssim', 'wins'}, 'hole_fraction': f}}``; ``wins`` is the share
+    of images whose hole PSNR beats Telea's. The bar the shipped photo weights are held to."""
+    from ..baselines import telea
+    from ..evaluation import eval_masks
+    from ..metrics import evaluate as ev
+    images = check_images("images", images, batched=True)
+    out = {}
+    for kind, m in eval_masks(len(images), images.shape[1], kinds).items():
+        x = images * (1 - m)
+        fills = {"glcic": inpaint(x, m, model=model, postprocess=False),
+                 "glcic_postprocessed": inpaint(x, m, model=model, postprocess=True),
+                 "telea": telea(x, m)}
+        per = {k: np.array([ev(f[i], images[i], m[i])["hole_psnr"] for i in range(len(images))])
+               for k, f in fills.items()}
+        out[kind] = {k: {"hole_psnr": round(float(per[k].mean()), 3),
+                         "ssim": round(ev(f, images, m)["ssim"], 4),
+                         "wins": round(float((per[k] > per["telea"]).mean()), 3)}
+                     for k, f in fills.items() if k != "telea"}
+        out[kind]["telea"] = {"hole_psnr": round(float(per["telea"].mean()), 3),
+                              "ssim": round(ev(fills["telea"], images, m)["ssim"], 4)}
+        out[kind]["hole_fraction"] = round(float(m.mean()), 4)
+    return out
+
+
 def explorer(models: dict, image, size: float = 0.4, postprocess: bool = False, show: bool = True):
     """Widget: a square hole's size and position -> each model's completion and Telea's, live.
 

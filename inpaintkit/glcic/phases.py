@@ -26,20 +26,36 @@ import numpy as np
 from keras import ops
 
 from .. import backend
-from ..errors import check_float, check_images, check_int
+from ..errors import check_choice, check_float, check_images, check_int
 from ..training import Checkpointer, Loop
 from .completion import composite, mean_pixel_of, prepare_input
 from .discriminators import crop, discriminator
 
 ALPHA = 0.0004
 HOLE = (3 / 8, 1 / 2)   # hole sides as fractions of the image side (paper: 96-128 px of 256)
+HOLE_KINDS = ("box", "mixed")   # the paper's one box per image; or half boxes, half free-form strokes
 
 
-def sample_holes(n: int, size: int, rng, hole=HOLE, patch: int | None = None):
-    """``n`` rectangular holes ``(n, size, size, 1)`` and the top-left corners ``(n, 2)`` of the
-    ``patch``² local windows centred on them (clipped to the image). Patch default: size // 2."""
+def sample_holes(n: int, size: int, rng, hole=HOLE, patch: int | None = None, kind: str = "box"):
+    """``n`` holes ``(n, size, size, 1)`` and the top-left corners ``(n, 2)`` of the ``patch``²
+    local windows centred on them (clipped to the image). Patch default: size // 2.
+
+    ``kind="box"``: the paper's one rectangle per image, sides in ``hole`` x size.
+    ``kind="mixed"``: each image gets, with probability 1/2, that rectangle or free-form brush
+    strokes (:func:`inpaintkit.masks.strokes`, the DeepFill v2 / LaMa masks the paper predates);
+    the local window is then centred on the strokes' bounding box."""
+    check_choice("kind", kind, HOLE_KINDS)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     patch = size // 2 if patch is None else patch
+    if kind == "mixed":
+        from .. import masks as masklib
+        out = np.zeros((n, size, size, 1), np.float32)
+        for i in range(n):
+            if rng.random() < 0.5:
+                out[i] = sample_holes(1, size, rng, hole, patch)[0][0]
+            else:
+                out[i] = masklib.strokes(size, rng)
+        return out, masklib.local_box(out, patch)
     lo, hi = max(1, int(round(hole[0] * size))), max(1, int(round(hole[1] * size)))
     hh = rng.integers(lo, hi + 1, n)
     ww = rng.integers(lo, hi + 1, n)
@@ -75,7 +91,7 @@ class _Trainer:
 
     def __init__(self, completion, images, val_images=None, *, batch_size: int = 16, lr: float = 1e-3,
                  mean_pixel=None, seed: int = 0, run_dir=None, jit: bool | None = None, hole=HOLE,
-                 show: bool = True):
+                 masks: str = "box", show: bool = True):
         self.images = check_images("images", images, batched=True)
         self.size = self.images.shape[1]
         if self.images.shape[2] != self.size or self.size % 4:
@@ -83,6 +99,8 @@ class _Trainer:
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.lr = check_float("lr", lr, minimum=0.0)
         self.seed, self.hole, self.show = int(seed), hole, show
+        check_choice("masks", masks, HOLE_KINDS)
+        self.hole_kind = masks
         self.jit = auto_jit() if jit is None else bool(jit)
         self.patch = self.size // 2
         self.C = completion
@@ -92,20 +110,23 @@ class _Trainer:
         if val_images is None:
             val_images = self.images[:8]
         self.val_images = check_images("val_images", val_images, batched=True)
-        self.val_masks, self.val_corners = sample_holes(len(self.val_images), self.size, 10_000 + self.seed,
-                                                        hole, self.patch)
+        self.val_masks, self.val_corners = self.holes(len(self.val_images), 10_000 + self.seed)
         self.samples: list[tuple[int, np.ndarray]] = []
         self._forward = backend.function(lambda x: self.C(x, training=False), jit=jit)
         backend.seed(seed)
 
     # ----- data ---------------------------------------------------------------------------
+    def holes(self, n: int, rng):
+        """``n`` training holes of this trainer's kind and their local-window corners."""
+        return sample_holes(n, self.size, rng, self.hole, self.patch, self.hole_kind)
+
     def batch(self, step: int):
         """The batch of step ``step``: images, holes M_c and their patch corners, and real holes
         M_d (+ corners) for the discriminator's real examples. Same step -> same batch."""
         rng = np.random.default_rng((self.seed, step))
         x = self.images[rng.integers(0, len(self.images), self.batch_size)]
-        m, corners = sample_holes(self.batch_size, self.size, rng, self.hole, self.patch)
-        _, corners_real = sample_holes(self.batch_size, self.size, rng, self.hole, self.patch)
+        m, corners = self.holes(self.batch_size, rng)
+        _, corners_real = self.holes(self.batch_size, rng)
         return x, m, corners, corners_real
 
     def complete(self, images, masks, composite_only: bool = True) -> np.ndarray:
@@ -218,8 +239,8 @@ class _Adversarial(_Trainer):
         """D's accuracy on ``images`` (real) and on their completions (fake), inference mode."""
         images = check_images("images", images, batched=True)
         if masks is None:
-            masks, corners = sample_holes(len(images), self.size, seed, self.hole, self.patch)
-        _, corners_real = sample_holes(len(images), self.size, seed + 1, self.hole, self.patch)
+            masks, corners = self.holes(len(images), seed)
+        _, corners_real = self.holes(len(images), seed + 1)
         real = ops.convert_to_tensor(images)
         fake = ops.convert_to_tensor(self.complete(images, masks))
         pr = backend.to_numpy(self.D([real, crop(real, corners_real, self.patch)], training=False))
