@@ -126,7 +126,8 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
     update (e.g. clipping a latent code to [-1, 1]). ``jit=True`` compiles the step
     with XLA on TensorFlow; on PyTorch the step runs eagerly. Under :func:`data_parallel`
     each numpy input's batch is split over the replicas (``split_batch=False`` for steps
-    whose variables are per example, such as a latent search).
+    whose variables are per example, such as a latent search: then every replica runs the whole
+    batch, which gives the single-device result without a speed-up).
     """
     require_supported()
     variables = list(variables)
@@ -138,7 +139,7 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
         import tensorflow as tf
 
         strategy = tf.distribute.get_strategy()
-        n = strategy.num_replicas_in_sync if split_batch else 1
+        n = strategy.num_replicas_in_sync
 
         def _step(*inputs):
             with tf.GradientTape() as tape:
@@ -165,6 +166,8 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
             return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in per_replica.items()}
 
         def step(*inputs):
+            if not split_batch:     # per-example variables: every replica takes the whole batch
+                return _floats(_distributed(*inputs))
             dist_inputs = [strategy.experimental_distribute_values_from_function(
                 lambda ctx, x=x: _shard(x, ctx.replica_id_in_sync_group, n)) for x in inputs]
             return _floats(_distributed(*dist_inputs))
