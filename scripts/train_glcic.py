@@ -55,6 +55,9 @@ def main(argv=None):
     p.add_argument("--init", default=None,
                    help="start the completion network from these weights (a shipped name or a .weights.h5); "
                         "it is fully convolutional, so weights trained at one size continue at another")
+    p.add_argument("--anneal", action="store_true",
+                   help="cosine-anneal the learning rate to 0 over phase 3 (phases 1 and 2 keep a constant rate), "
+                        "so that the shipped weights are not a noisy last iterate of Adam")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--alpha", type=float, default=None, help="GAN weight (default 0.0004, the paper's)")
     p.add_argument("--out", default=None, help="default inpaintkit/weights/glcic_<data>.weights.h5")
@@ -102,7 +105,8 @@ def main(argv=None):
 
     wall["data"] = round(time.time() - t0, 1)      # loaded again by every resumed run: count it once
     for i, (cls, args) in enumerate([(phases.Phase1, (C,)), (phases.Phase2, (C, D)), (phases.Phase3, (C, D))]):
-        extra = {"alpha": alpha} if cls is phases.Phase3 else {}
+        extra = {"alpha": alpha, "lr_decay_steps": steps[2] if a.anneal and steps[2] else None} \
+            if cls is phases.Phase3 else {}
         trainer = cls(*args, train, val[:8], run_dir=run_dir / f"phase{i + 1}", **kw, **extra)
         ts = time.time()
         hist = trainer.run(steps[i], checkpoint_every=every)
@@ -144,7 +148,7 @@ def main(argv=None):
                       steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
         note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}² ({a.masks} holes"
                 f"{', from ' + a.init if a.init else ''}), batch {P.glcic_batch}, "
-                f"Adam lr {P.glcic_lr}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
+                f"Adam lr {P.glcic_lr}{' (cosine-annealed to 0 over phase 3)' if a.anneal else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
                 f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
         weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,
                        metrics=metrics, notes=note, **common)

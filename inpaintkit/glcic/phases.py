@@ -91,13 +91,14 @@ class _Trainer:
 
     def __init__(self, completion, images, val_images=None, *, batch_size: int = 16, lr: float = 1e-3,
                  mean_pixel=None, seed: int = 0, run_dir=None, jit: bool | None = None, hole=HOLE,
-                 masks: str = "box", show: bool = True):
+                 masks: str = "box", lr_decay_steps: int | None = None, show: bool = True):
         self.images = check_images("images", images, batched=True)
         self.size = self.images.shape[1]
         if self.images.shape[2] != self.size or self.size % 4:
             raise_shape(self.images.shape)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.lr = check_float("lr", lr, minimum=0.0)
+        self.lr_decay_steps = None if lr_decay_steps is None else check_int("lr_decay_steps", lr_decay_steps, 1)
         self.seed, self.hole, self.show = int(seed), hole, show
         check_choice("masks", masks, HOLE_KINDS)
         self.hole_kind = masks
@@ -114,6 +115,13 @@ class _Trainer:
         self.samples: list[tuple[int, np.ndarray]] = []
         self._forward = backend.function(lambda x: self.C(x, training=False), jit=jit)
         backend.seed(seed)
+
+    def optimizer(self):
+        """Adam at ``lr``; with ``lr_decay_steps``, cosine-annealed to 0 over that many steps (the
+        step count is the optimiser's own, so it resumes with a checkpoint)."""
+        lr = self.lr if self.lr_decay_steps is None else \
+            keras.optimizers.schedules.CosineDecay(self.lr, self.lr_decay_steps, alpha=0.0)
+        return keras.optimizers.Adam(lr)
 
     # ----- data ---------------------------------------------------------------------------
     def holes(self, n: int, rng):
@@ -190,7 +198,7 @@ class Phase1(_Trainer):
 
     def __init__(self, completion, images, val_images=None, **kw):
         super().__init__(completion, images, val_images, **kw)
-        self.opt = keras.optimizers.Adam(self.lr)
+        self.opt = self.optimizer()
         self.step_fn = backend.train_step(self.loss, self.C.trainable_weights, self.opt, jit=self.jit)
 
     def loss(self, x, m):
@@ -215,7 +223,7 @@ class _Adversarial(_Trainer):
     def __init__(self, completion, disc, images, val_images=None, **kw):
         super().__init__(completion, images, val_images, **kw)
         self.D = disc if disc is not None else discriminator(self.size)
-        self.opt_d = keras.optimizers.Adam(self.lr)
+        self.opt_d = self.optimizer()
         self.d_step = backend.train_step(self.d_loss, self.D.trainable_weights, self.opt_d, jit=self.jit)
 
     def judge(self, real, fake, corners_real, corners_fake):
@@ -273,7 +281,7 @@ class Phase3(_Adversarial):
     def __init__(self, completion, disc, images, val_images=None, *, alpha: float = ALPHA, **kw):
         self.alpha = check_float("alpha", alpha, minimum=0.0)
         super().__init__(completion, disc, images, val_images, **kw)
-        self.opt_c = keras.optimizers.Adam(self.lr)
+        self.opt_c = self.optimizer()
         self.c_step = backend.train_step(self.c_loss, self.C.trainable_weights, self.opt_c, jit=self.jit)
 
     def c_loss(self, x, m, corners, corners_real):
