@@ -126,6 +126,18 @@ def test_trainer_draws_the_hole_kind_it_was_given(data):
         phases.Phase1(cm.completion_network(32, 0.125), data, show=False, masks="free")
 
 
+def test_annealed_learning_rate_reaches_zero(data):
+    C = cm.completion_network(32, 0.125)
+    t = phases.Phase1(C, data, batch_size=4, show=False, lr_decay_steps=1)
+    t.one_step(1)                       # step 1 at the full rate, then the cosine reaches 0
+    before = [backend.to_numpy(w).copy() for w in C.trainable_weights]
+    t.one_step(2)
+    for a, b in zip(before, C.trainable_weights):
+        np.testing.assert_array_equal(a, backend.to_numpy(b))
+    with pytest.raises(InpaintkitError, match="lr_decay_steps"):
+        phases.Phase1(C, data, show=False, lr_decay_steps=0)
+
+
 def test_discriminator_sees_the_composite(data):
     C, D = cm.completion_network(32, 0.125), dm.discriminator(32, 0.0625)
     t = phases.Phase2(C, D, data, batch_size=4, show=False)
