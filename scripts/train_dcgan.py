@@ -104,17 +104,25 @@ def main(argv=None):
     best_file = run / "best.json"
     best = json.loads(best_file.read_text()) if best_file.exists() and trainer.step else {"confidence": -1.0}
 
-    def on_sample(step, imgs, history):
-        save_grid(run / f"samples_{step:06d}.png", imgs)
-        last = history[-1] if history else {}
+    def consider(step):
+        """Keep G and D of the sampled step whose samples the classifier is most confident about."""
         conf = classifier_confidence(dcgan.sample(G, 256, seed=2)) if step else None
-        print(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in last.items() if k != "step")
-              + ("" if conf is None else f" classifier_confidence={conf:.3f}"), flush=True)
         if conf is not None and conf > best["confidence"]:
             best.update(confidence=round(conf, 4), step=step)
             G.save_weights(str(run / "best_generator.weights.h5"))
             D.save_weights(str(run / "best_discriminator.weights.h5"))
             best_file.write_text(json.dumps(best))
+        return conf
+
+    if trainer.step and not best_file.exists():     # resuming a run from before the selection existed
+        consider(trainer.step)
+
+    def on_sample(step, imgs, history):
+        save_grid(run / f"samples_{step:06d}.png", imgs)
+        last = history[-1] if history else {}
+        conf = consider(step)
+        print(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in last.items() if k != "step")
+              + ("" if conf is None else f" classifier_confidence={conf:.3f}"), flush=True)
         clock.write_text(json.dumps({"seconds": spent + time.perf_counter() - t0}))
 
     t0 = time.perf_counter()
@@ -130,7 +138,7 @@ def main(argv=None):
         weights.load_file(D, run / "best_discriminator.weights.h5")
         shipped_step = best["step"]
         print(f"shipping step {shipped_step} (confidence {best['confidence']} on the selection samples)")
-    tail = history[-100:]
+    tail = history[max(0, shipped_step - 100):shipped_step]       # the 100 steps before the shipped one
     samples = dcgan.sample(G, 64, seed=1)
     metrics = {
         "d_loss_last100": round(float(np.mean([h["d_loss"] for h in tail])), 4),
@@ -138,6 +146,7 @@ def main(argv=None):
         "sample_diversity": round(dcgan.diversity(samples), 4),
         "real_diversity": round(dcgan.diversity(images[:64]), 4),
         "seconds_per_step": round(wall / max(1, len(history)), 3),
+        "selection_confidence": best.get("confidence"),
     }
     top = classifier_probs(dcgan.sample(G, 512, seed=1))
     if top is not None:     # top-class probability of the toy-car classifier: samples vs real
