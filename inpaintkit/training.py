@@ -214,3 +214,30 @@ class Loop:
 def losses(history: list[dict], key: str) -> np.ndarray:
     """One loss curve out of a history: array of shape (steps,)."""
     return np.array([h[key] for h in history if key in h], dtype=np.float64)
+
+
+def precise_batchnorm(model, batches: Iterable) -> int:
+    """Re-estimate every BatchNormalization's moving mean and variance as the plain average over
+    ``batches`` (inputs as the model is called in training), instead of the exponential average
+    left by training ("precise BN", Wu & Johnson 2021). With GLCIC's momentum 0.9 the moving
+    statistics remember only the last ~10 batches, and a model evaluated in inference mode is then
+    measurably biased. Only the statistics change (no weight is trained). Returns the batch count."""
+    def walk(m):
+        for layer in getattr(m, "layers", []):
+            yield layer
+            yield from walk(layer)
+    bns = [layer for layer in walk(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    if not bns:
+        raise InpaintkitError("model: expected a model with BatchNormalization layers, got none")
+    momentum = [b.momentum for b in bns]
+    seen = 0
+    try:
+        for x in batches:
+            for b in bns:            # moving <- moving * k/(k+1) + batch / (k+1): the running mean
+                b.momentum = seen / (seen + 1)
+            model(x, training=True)
+            seen += 1
+    finally:
+        for b, m in zip(bns, momentum):
+            b.momentum = m
+    return seen

@@ -58,6 +58,9 @@ def main(argv=None):
     p.add_argument("--anneal", action="store_true",
                    help="cosine-anneal the learning rate to 0 over phase 3 (phases 1 and 2 keep a constant rate), "
                         "so that the shipped weights are not a noisy last iterate of Adam")
+    p.add_argument("--precise-bn", type=int, default=0, metavar="N",
+                   help="after the last phase, re-estimate BatchNorm statistics as the average over N training "
+                        "batches (precise BN) instead of the last ~10 (momentum 0.9)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--alpha", type=float, default=None, help="GAN weight (default 0.0004, the paper's)")
     p.add_argument("--out", default=None, help="default inpaintkit/weights/glcic_<data>.weights.h5")
@@ -115,6 +118,11 @@ def main(argv=None):
             C.save_weights(str(run_dir / "phase1_final.weights.h5"))
         last = {k: round(v, 5) for k, v in hist[-1].items()} if hist else {}
         print(f"phase {i + 1}: {steps[i]} steps, {wall[f'phase{i + 1}']}s, last {last}", flush=True)
+    if a.precise_bn:
+        ts = time.time()
+        phases.precise_batchnorm(C, train, mean, a.precise_bn, P.glcic_batch, a.masks, a.seed)
+        add_wall("precise_bn", time.time() - ts)
+        print(f"BatchNorm statistics re-estimated on {a.precise_bn} batches", flush=True)
     wall_time = sum(wall.values())
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +156,8 @@ def main(argv=None):
                       steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
         note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}² ({a.masks} holes"
                 f"{', from ' + a.init if a.init else ''}), batch {P.glcic_batch}, "
-                f"Adam lr {P.glcic_lr}{' (cosine-annealed to 0 over phase 3)' if a.anneal else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
+                f"Adam lr {P.glcic_lr}{' (cosine-annealed to 0 over phase 3)' if a.anneal else ''}"
+                f"{f', precise BN over {a.precise_bn} batches' if a.precise_bn else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
                 f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
         weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,
                        metrics=metrics, notes=note, **common)

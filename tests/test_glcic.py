@@ -285,3 +285,23 @@ def test_load_completion_falls_back_from_a_mismatched_checkpoint(tmp_path):
     assert source.startswith("checkpoint")
     model, source = phases.load_completion(0.75, run_dir=tmp_path)      # wrong width -> shipped
     assert source.startswith("shipped") and model.mean_pixel != cm.DEFAULT_MEAN_PIXEL
+
+
+def test_precise_batchnorm_sets_the_plain_average_of_batch_statistics(data):
+    from inpaintkit.training import precise_batchnorm
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.BatchNormalization(momentum=0.9)(inp))
+    batches = [np.random.default_rng(i).normal(i, 1 + i, (32, 4)).astype("float32") for i in range(3)]
+    assert precise_batchnorm(model, iter(batches)) == 3
+    bn = model.layers[-1]
+    np.testing.assert_allclose(backend.to_numpy(bn.moving_mean), np.mean([b.mean(0) for b in batches], 0), rtol=1e-5)
+    np.testing.assert_allclose(backend.to_numpy(bn.moving_variance), np.mean([b.var(0) for b in batches], 0),
+                               rtol=1e-4)
+    assert bn.momentum == 0.9
+    C = cm.completion_network(32, 0.125)
+    before = [backend.to_numpy(w).copy() for w in C.trainable_weights]
+    assert phases.precise_batchnorm(C, data, (0.5, 0.5, 0.5), batches=2, batch_size=4, masks="mixed") == 2
+    for a, b in zip(before, C.trainable_weights):          # statistics only: no weight changes
+        np.testing.assert_array_equal(a, backend.to_numpy(b))
+    with pytest.raises(InpaintkitError, match="BatchNormalization"):
+        precise_batchnorm(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), iter([]))

@@ -305,6 +305,23 @@ class Phase3(_Adversarial):
                 "d_acc_real": d["d_acc_real"], "d_acc_fake": d["d_acc_fake"]}
 
 
+def precise_batchnorm(completion, images, mean_pixel, batches: int = 60, batch_size: int = 16,
+                      masks: str = "box", seed: int = 0) -> int:
+    """:func:`inpaintkit.training.precise_batchnorm` for C: ``batches`` training-like batches of
+    ``images`` with fresh holes of kind ``masks`` (run it after the last phase, before saving)."""
+    from ..training import precise_batchnorm as precise
+    images = check_images("images", images, batched=True)
+    batches = check_int("batches", batches, minimum=1)
+    rng = np.random.default_rng((seed, 777))
+    size = images.shape[1]
+
+    def feed():
+        for _ in range(batches):
+            m, _ = sample_holes(batch_size, size, rng, kind=masks)
+            yield prepare_input(images[rng.integers(0, len(images), batch_size)], m, mean_pixel)
+    return precise(completion, feed())
+
+
 def load_completion(width: float, run_dir=None, shipped: str = "glcic_toycars"):
     """The completion network to continue from: the checkpoint in ``run_dir`` (a previous phase
     of this configuration) if there is one, else the shipped weights ``shipped``.
