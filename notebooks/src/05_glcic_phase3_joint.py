@@ -213,7 +213,7 @@ if weights.available("glcic_photos"):
     shown = {"masked": pics * (1 - holes), "Telea": baselines.telea(pics * (1 - holes), holes),
              "GLCIC": inference.inpaint(pics * (1 - holes), holes, model=net, postprocess=False),
              "GLCIC + post": inference.inpaint(pics * (1 - holes), holes, model=net), "real": pics}
-    titles = [f"{k} {metrics.hole_psnr(v[i], pics[i], holes[i]):.1f} dB" if k not in ("masked", "real") else k
+    titles = [f"{k} {metrics.hole_psnr(shown[k][i], pics[i], holes[i]):.1f} dB" if k not in ("masked", "real") else k
               for i in range(4) for k in shown]
     show_images([shown[k][i] for i in range(4) for k in shown], titles=titles, ncols=5, size=1.8);
 
