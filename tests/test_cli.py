@@ -109,3 +109,18 @@ def test_check_exits_zero():
     res = run("check", timeout=600)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "usable" in res.stdout and "preset" in res.stdout
+
+
+def test_run_strips_tensorflow_start_up_lines_from_saved_notebooks():
+    import nbformat
+    from inpaintkit.cli import strip_tf_noise
+    noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+             "I0000 00:00:1795276758.406048    6403 port.cc:153] oneDNN custom operations are on.\n"
+             "E0000 00:00:1795276761.391467    6403 cuda_platform.cc:52] failed call to cuInit: (303)\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text=noise),
+        nbformat.v4.new_output("stream", name="stderr", text=noise + "UserWarning: real\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="E0000 kept on stdout\n")])])
+    assert strip_tf_noise(nb) == 6
+    outs = nb.cells[0].outputs
+    assert [o.name for o in outs] == ["stderr", "stdout"] and outs[0].text == "UserWarning: real\n"
