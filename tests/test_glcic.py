@@ -305,3 +305,18 @@ def test_precise_batchnorm_sets_the_plain_average_of_batch_statistics(data):
         np.testing.assert_array_equal(a, backend.to_numpy(b))
     with pytest.raises(InpaintkitError, match="BatchNormalization"):
         precise_batchnorm(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), iter([]))
+
+
+def test_versus_telea_reports_the_bar_per_mask_kind():
+    from inpaintkit import baselines, evaluation, metrics
+    images = smooth_images(4, 32, seed=3)
+    net = cm.completion_network(None, 0.125)
+    r = inference.versus_telea(net, images)
+    assert set(r) == {"random_boxes", "strokes"}
+    m = evaluation.eval_masks(4, 32, ("random_boxes", "strokes"))["strokes"]
+    telea = metrics.hole_psnr(baselines.telea(images * (1 - m), m), images, m)
+    assert r["strokes"]["telea"]["hole_psnr"] == pytest.approx(telea, abs=1e-3)
+    assert r["strokes"]["hole_fraction"] == pytest.approx(float(m.mean()), abs=1e-4)
+    for kind in r.values():
+        assert set(kind) == {"glcic", "glcic_postprocessed", "telea", "hole_fraction"}
+        assert 0 <= kind["glcic"]["wins"] <= 1 and "wins" not in kind["telea"]
