@@ -179,4 +179,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from inpaintkit.errors import InpaintkitError
+    try:
+        main()
+    except InpaintkitError as e:         # a bad argument or file: one line, no traceback
+        sys.exit(f"error: {e}")

@@ -24,6 +24,16 @@ def test_train_glcic_mixed_holes_and_the_bar_against_telea(tmp_path):
     assert out.exists() and "versus_telea" in log and "'strokes'" in log and "phase 3: 1 steps" in log
 
 
+def test_train_glcic_names_a_bad_init(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_glcic.py"), "--data", "photos", "--preset",
+                        "quick", "--n-train", "16", "--init", "no_such_weights", "--no-record",
+                        "--out", str(tmp_path / "c.weights.h5"), "--run-dir", str(tmp_path / "run")],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert r.returncode == 1 and "error: weights: expected one of" in r.stderr and "no_such_weights" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_train_dcgan_runs_and_resumes(tmp_path):
     args = ["--preset", "quick", "--steps", "3", "--n-train", "64", "--run-dir", str(tmp_path / "run"),
             "--sample-every", "2", "--no-record"]
