@@ -42,13 +42,12 @@ def _triple(pred, target, mask):
 
 # A perfect fill (e.g. Telea continuing a black night sky exactly) would score +inf and make the
 # mean over a test set +inf. Every image here is 8-bit, so no fill can be measured more finely
-# than 8-bit quantisation noise, MSE = (1/255)^2 / 12: PSNR is capped at that, 58.9 dB.
+# than 8-bit quantisation noise, MSE = (range/255)^2 / 12: PSNR is capped at that, 58.9 dB for any range.
 PSNR_CAP = float(10 * np.log10(12 * 255.0 ** 2))
 
 
 def _db(mse: float, data_range: float = 1.0) -> float:
-    floor = (data_range / 255.0) ** 2 / 12
-    return float(10 * np.log10(data_range ** 2 / max(float(mse), floor)))
+    return PSNR_CAP if mse == 0 else min(PSNR_CAP, float(10 * np.log10(data_range ** 2 / mse)))
 
 
 def l1(pred, target) -> float:
@@ -64,10 +63,8 @@ def psnr(pred, target, data_range: float = 1.0) -> float:
     pred, target = _pair(pred, target)
     vals = []
     for p, t in zip(pred, target):
-        if np.array_equal(p, t):
-            vals.append(_db(0.0, data_range))
-        else:
-            vals.append(min(float(peak_signal_noise_ratio(t, p, data_range=data_range)), _db(0.0, data_range)))
+        same = np.array_equal(p, t)
+        vals.append(PSNR_CAP if same else min(PSNR_CAP, float(peak_signal_noise_ratio(t, p, data_range=data_range))))
     return float(np.mean(vals))
 
 
