@@ -55,9 +55,11 @@ def main(argv=None):
     p.add_argument("--init", default=None,
                    help="start the completion network from these weights (a shipped name or a .weights.h5); "
                         "it is fully convolutional, so weights trained at one size continue at another")
-    p.add_argument("--anneal", action="store_true",
-                   help="cosine-anneal the learning rate to 0 over phase 3 (phases 1 and 2 keep a constant rate), "
-                        "so that the shipped weights are not a noisy last iterate of Adam")
+    p.add_argument("--anneal", nargs="?", const="3", default="", metavar="PHASES",
+                   help="cosine-anneal the learning rate to 0 over these phases (comma-separated among 1 and 3; "
+                        "bare --anneal: phase 3 only), so that the weights are not a noisy last iterate of Adam; "
+                        "the other phases keep a constant rate")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate of every phase (default: the preset's)")
     p.add_argument("--precise-bn", type=int, default=0, metavar="N",
                    help="after the last phase, re-estimate BatchNorm statistics as the average over N training "
                         "batches (precise BN) instead of the last ~10 (momentum 0.9)")
@@ -80,6 +82,13 @@ def main(argv=None):
     if len(steps) != 3:
         p.error("--steps: expected three comma-separated numbers")
     alpha = phases.ALPHA if a.alpha is None else a.alpha
+    anneal = [x.strip() for x in a.anneal.split(",") if x.strip()]
+    if not set(anneal) <= {"1", "3"}:
+        p.error(f"--anneal: expected phases among 1 and 3 separated by commas (e.g. 1,3), got {a.anneal!r}")
+    anneal = sorted(int(x) for x in set(anneal))
+    lr = P.glcic_lr if a.lr is None else a.lr
+    if not lr > 0:
+        p.error(f"--lr: expected a positive learning rate, got {a.lr}")
     name = f"glcic_{a.data}"
     out = Path(a.out or ROOT / "inpaintkit" / "weights" / f"{name}.weights.h5")
     run_dir = Path(a.run_dir or ROOT / "runs" / f"train_glcic_{a.data}")
@@ -95,7 +104,7 @@ def main(argv=None):
     if a.init:
         weights.load_file(C, a.init if a.init.endswith(".h5") else weights.path(a.init), what="--init")
     D = dm.discriminator(size, P.glcic_disc_width)
-    kw = dict(batch_size=P.glcic_batch, lr=P.glcic_lr, mean_pixel=mean, seed=a.seed, show=False, masks=a.masks)
+    kw = dict(batch_size=P.glcic_batch, lr=lr, mean_pixel=mean, seed=a.seed, show=False, masks=a.masks)
     every = max(50, P.checkpoint_every)
     # wall time accumulates over interrupted + resumed runs of the same command (run_dir/wall.json)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -108,8 +117,9 @@ def main(argv=None):
 
     wall["data"] = round(time.time() - t0, 1)      # loaded again by every resumed run: count it once
     for i, (cls, args) in enumerate([(phases.Phase1, (C,)), (phases.Phase2, (C, D)), (phases.Phase3, (C, D))]):
-        extra = {"alpha": alpha, "lr_decay_steps": steps[2] if a.anneal and steps[2] else None} \
-            if cls is phases.Phase3 else {}
+        extra = {"alpha": alpha} if cls is phases.Phase3 else {}
+        if i + 1 in anneal and steps[i]:
+            extra["lr_decay_steps"] = steps[i]
         trainer = cls(*args, train, val[:8], run_dir=run_dir / f"phase{i + 1}", **kw, **extra)
         ts = time.time()
         hist = trainer.run(steps[i], checkpoint_every=every)
@@ -154,9 +164,10 @@ def main(argv=None):
         config = {"size": None, "width": P.glcic_width, "mean_pixel": [round(float(v), 6) for v in mean]}
         common = dict(command=cmd, preset=P.name, seed=a.seed, wall_time_s=wall_time,
                       steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
+        annealed = f" (cosine-annealed to 0 over phase {' and '.join(map(str, anneal))})" if anneal else ""
         note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}² ({a.masks} holes"
                 f"{', from ' + a.init if a.init else ''}), batch {P.glcic_batch}, "
-                f"Adam lr {P.glcic_lr}{' (cosine-annealed to 0 over phase 3)' if a.anneal else ''}"
+                f"Adam lr {lr}{annealed}"
                 f"{f', precise BN over {a.precise_bn} batches' if a.precise_bn else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
                 f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
         weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,

@@ -19,6 +19,7 @@ def run(script, *args, tmp_path):
 def test_train_glcic_mixed_holes_and_the_bar_against_telea(tmp_path):
     out = tmp_path / "c.weights.h5"
     log = run("train_glcic.py", "--data", "photos", "--preset", "quick", "--masks", "mixed", "--steps", "2,1,1",
+              "--anneal", "1,3",
               "--n-train", "64", "--out", str(out), "--run-dir", str(tmp_path / "run"), "--no-record",
               tmp_path=tmp_path)
     assert out.exists() and "versus_telea" in log and "'strokes'" in log and "phase 3: 1 steps" in log
@@ -40,3 +41,12 @@ def test_train_dcgan_runs_and_resumes(tmp_path):
     log = run("train_dcgan.py", *args, tmp_path=tmp_path)
     assert "step 2:" in log
     assert (tmp_path / "run" / "ckpt").exists()
+
+
+def test_train_glcic_names_a_bad_anneal_or_lr(tmp_path):
+    for args, expected in ((["--anneal", "2"], "--anneal: expected phases among 1 and 3"),
+                           (["--lr", "0"], "--lr: expected a positive learning rate")):
+        r = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_glcic.py"), "--data", "photos",
+                            "--preset", "quick", "--no-record", *args], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr

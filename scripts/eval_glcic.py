@@ -1,0 +1,61 @@
+"""Hole PSNR of GLCIC completion networks against OpenCV Telea on a held-out split (one JSON line each).
+
+    python scripts/eval_glcic.py glcic_photos runs/glcic_photos128_anneal/snaps/*.weights.h5 --split val
+
+Pick checkpoints on ``--split val`` (the patches ``train_glcic.py`` validates on) and report the
+chosen one on ``--split test`` (the bar's patches, ``photos.patches(200, size, 7, "test")``), never
+the other way round. Each argument is a shipped name or a ``.weights.h5`` with the architecture of
+``--like``; ``--precise-bn N`` re-estimates BatchNorm statistics over N training batches first.
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("weights", nargs="+", help="shipped names or .weights.h5 files")
+    p.add_argument("--data", choices=("toycars", "photos"), default="photos")
+    p.add_argument("--split", choices=("val", "test"), default="val")
+    p.add_argument("--n", type=int, default=200, help="images (default 200)")
+    p.add_argument("--size", type=int, default=None, help="image side (default: 128 photos, 64 toy cars)")
+    p.add_argument("--like", default=None, help="shipped name whose architecture and mean pixel the files share "
+                                                "(default glcic_<data>)")
+    p.add_argument("--precise-bn", type=int, default=0, metavar="N")
+    a = p.parse_args(argv)
+    if a.n < 1:
+        p.error(f"--n: expected at least 1 image, got {a.n}")
+
+    from inpaintkit import weights
+    from inpaintkit.glcic import inference, phases
+    from train_glcic import load_data, test_images
+
+    like = a.like or f"glcic_{a.data}"
+    size = a.size or (128 if a.data == "photos" else 64)
+    if a.split == "test":
+        images = test_images(a.data, size, a.n)
+    else:
+        images = load_data(a.data, 8, size, 0)[1][:a.n]
+    train = load_data(a.data, 2000, size, 0)[0] if a.precise_bn else None
+    for w in a.weights:
+        model = inference.load_file(w if w.endswith(".h5") else weights.path(w), like=like)
+        if a.precise_bn:
+            phases.precise_batchnorm(model, train, model.mean_pixel, a.precise_bn, 16, "mixed", 0)
+        res = inference.versus_telea(model, images)
+        print(json.dumps({"weights": w, "split": a.split, "n": len(images), "size": size,
+                          "precise_bn": a.precise_bn, **res}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from inpaintkit.errors import InpaintkitError
+    try:
+        main()
+    except InpaintkitError as e:
+        sys.exit(f"error: {e}")
