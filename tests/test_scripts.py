@@ -1,5 +1,6 @@
 """The training scripts that produced the shipped weights still run (quick preset, a few steps,
 nothing recorded in the manifest)."""
+import ast
 import os
 import subprocess
 import sys
@@ -19,10 +20,15 @@ def run(script, *args, tmp_path):
 def test_train_glcic_mixed_holes_and_the_bar_against_telea(tmp_path):
     out = tmp_path / "c.weights.h5"
     log = run("train_glcic.py", "--data", "photos", "--preset", "quick", "--masks", "mixed", "--steps", "2,1,1",
-              "--anneal", "1,3",
+              "--anneal", "1,3", "--save-phase1",
               "--n-train", "64", "--out", str(out), "--run-dir", str(tmp_path / "run"), "--no-record",
               tmp_path=tmp_path)
     assert out.exists() and "versus_telea" in log and "'strokes'" in log and "phase 3: 1 steps" in log
+    # the bar is measured for each shipped network: phase 1's numbers are not the final network's
+    bars = {line.split(" {")[0]: ast.literal_eval(line[line.index("{"):])["versus_telea"]
+            for line in log.splitlines() if line.startswith(("metrics {", "phase-1 metrics {"))}
+    assert set(bars) == {"metrics", "phase-1 metrics"} and bars["metrics"] != bars["phase-1 metrics"]
+    assert out.with_name("c_phase1.weights.h5").exists()
 
 
 def test_train_glcic_names_a_bad_init(tmp_path):
