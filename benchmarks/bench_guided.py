@@ -157,7 +157,9 @@ def _merge(n, out, argv, only, methods, cars, masks_, C, note, P) -> dict:
             old["metrics"][kind][m] = {q: round(v, 4) for q, v in res["metrics"][kind][m].items()}
             old["seconds_per_image"][kind][m] = round(res["seconds_per_image"][kind][m], 3)
             old["frechet"][kind][m] = round(fd[kind][m], 3)
-    old.setdefault("merged", []).append("python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])))
+    cmd = "python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    if cmd not in old.setdefault("merged", []):
+        old["merged"].append(cmd)
     if "glcic" in methods:
         old["models"] += " + glcic"
     Path(out).write_text(json.dumps(old, indent=1) + "\n")

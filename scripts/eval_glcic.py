@@ -5,7 +5,8 @@
 Pick checkpoints on ``--split val`` (the patches ``train_glcic.py`` validates on) and report the
 chosen one on ``--split test`` (the bar's patches, ``photos.patches(200, size, 7, "test")``), never
 the other way round. Each argument is a shipped name or a ``.weights.h5`` with the architecture of
-``--like``; ``--precise-bn N`` re-estimates BatchNorm statistics over N training batches first.
+``--like``; ``--precise-bn N`` re-estimates BatchNorm statistics over N training batches first;
+``--context-pad PX`` mirrors each image and its hole by PX pixels before the network sees it.
 """
 import argparse
 import json
@@ -28,6 +29,8 @@ def main(argv=None):
     p.add_argument("--like", default=None, help="shipped name whose architecture and mean pixel the files share "
                                                 "(default glcic_<data>)")
     p.add_argument("--precise-bn", type=int, default=0, metavar="N")
+    p.add_argument("--context-pad", type=int, default=0, metavar="PX",
+                   help="mirror the image and its hole by PX pixels before C sees it (inference.complete)")
     a = p.parse_args(argv)
     if a.n < 1:
         p.error(f"--n: expected at least 1 image, got {a.n}")
@@ -47,9 +50,9 @@ def main(argv=None):
         model = inference.load_file(w if w.endswith(".h5") else weights.path(w), like=like)
         if a.precise_bn:
             phases.precise_batchnorm(model, train, model.mean_pixel, a.precise_bn, 16, "mixed", 0)
-        res = inference.versus_telea(model, images)
+        res = inference.versus_telea(model, images, context_pad=a.context_pad)
         print(json.dumps({"weights": w, "split": a.split, "n": len(images), "size": size,
-                          "precise_bn": a.precise_bn, **res}), flush=True)
+                          "precise_bn": a.precise_bn, "context_pad": a.context_pad, **res}), flush=True)
 
 
 if __name__ == "__main__":

@@ -320,3 +320,22 @@ def test_versus_telea_reports_the_bar_per_mask_kind():
     for kind in r.values():
         assert set(kind) == {"glcic", "glcic_postprocessed", "telea", "hole_fraction"}
         assert 0 <= kind["glcic"]["wins"] <= 1 and "wins" not in kind["telea"]
+
+
+def test_context_pad_runs_c_on_the_mirrored_image_and_hole_and_crops_back():
+    net = cm.completion_network(None, 0.125)
+    rng = np.random.default_rng(1)
+    img = rng.uniform(size=(2, 30, 45, 3)).astype("float32")
+    m = np.zeros((2, 30, 45, 1), "float32")
+    m[:, 0:10, 5:20] = 1                                     # a hole on the top border
+    out = inference.complete(net, img, m, context_pad=6)
+    assert out.shape == img.shape
+    pad = ((0, 0), (6, 6), (6, 6), (0, 0))
+    mirrored = inference.complete(net, np.pad(img, pad, mode="reflect"), np.pad(m, pad, mode="reflect"))
+    np.testing.assert_allclose(out, mirrored[:, 6:36, 6:51], atol=1e-6)
+    assert not np.allclose(out, inference.complete(net, img, m))          # 0 is C as trained
+    full = inference.inpaint(img, m, model=net, context_pad=6)
+    np.testing.assert_array_equal(full[m[..., 0] == 0], img[m[..., 0] == 0])
+    for bad in (-1, 30, 2.5):
+        with pytest.raises(InpaintkitError, match="context_pad"):
+            inference.complete(net, img, m, context_pad=bad)
