@@ -111,7 +111,7 @@ def compare(n: int, out, argv, only=None) -> dict:
         if "semantic" in only:
             methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
                                                                restarts=P.restarts, jit=googlenet.auto_jit()))
-        return _merge(n, out, argv, only, methods, cars, masks_, C, note, P)
+        return _merge(n, out, argv, only, methods, cars, masks_, C, note, P, name)
     methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts))
     # the seed's balance makes the classifier terms ~1000x the context loss; a variant 10^4 times lighter
     methods["guided λ/1e4"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts,
@@ -141,7 +141,7 @@ def compare(n: int, out, argv, only=None) -> dict:
     return report
 
 
-def _merge(n, out, argv, only, methods, cars, masks_, C, note, P) -> dict:
+def _merge(n, out, argv, only, methods, cars, masks_, C, note, P, glcic_name) -> dict:
     """Add the ``only`` methods' numbers to an existing comparison JSON (same cars, masks, preset)."""
     import json
     import shlex
@@ -160,8 +160,8 @@ def _merge(n, out, argv, only, methods, cars, masks_, C, note, P) -> dict:
     cmd = "python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     if cmd not in old.setdefault("merged", []):
         old["merged"].append(cmd)
-    if "glcic" in methods:
-        old["models"] += " + glcic"
+    if "glcic" in methods and "+ glcic" not in old["models"]:
+        old["models"] += f" + {glcic_name}"
     Path(out).write_text(json.dumps(old, indent=1) + "\n")
     print(json.dumps(old["metrics"], indent=1))
     return old

@@ -56,3 +56,21 @@ def test_train_glcic_names_a_bad_anneal_or_lr(tmp_path):
                             "--preset", "quick", "--no-record", *args], cwd=tmp_path, capture_output=True,
                            text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
         assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bench_guided_merges_one_method_into_a_stored_comparison_once(tmp_path):
+    import json
+    kinds = ("center", "half", "random_boxes", "strokes")
+    stored = tmp_path / "cmp.json"
+    stored.write_text(json.dumps({"command": "x", "preset": "quick", "n_images": 2, "models": "shipped",
+                                  **{k: {kind: {} for kind in kinds}
+                                     for k in ("metrics", "seconds_per_image", "frechet")}}))
+    args = ["--compare", "2", "--out", str(stored), "--only", "glcic"]
+    for _ in range(2):
+        env = dict(os.environ, INPAINTKIT_PRESET="quick", TF_CPP_MIN_LOG_LEVEL="3")
+        r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_guided.py"), *args], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+    d = json.loads(stored.read_text())
+    assert d["models"] == "shipped + glcic_toycars" and len(d["merged"]) == 1
+    assert all(d["metrics"][kind]["glcic"]["hole_psnr"] > 0 for kind in kinds)
