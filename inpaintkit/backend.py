@@ -16,6 +16,7 @@ optimises a latent code (variables = ``[z]``) or the pixels of an image.
 """
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Callable, Sequence
 
@@ -103,6 +104,9 @@ def data_parallel(devices: Sequence[str] | None = None) -> int:
         import torch.distributed as dist
         if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
             dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+            # leave the group before the interpreter tears down: a process that exits while Gloo's
+            # worker threads still hold tensors aborts ("terminate called without an active exception")
+            atexit.register(lambda: dist.destroy_process_group() if dist.is_initialized() else None)
             if torch.cuda.is_available():
                 torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     return replicas()
