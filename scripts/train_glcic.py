@@ -145,23 +145,25 @@ def main(argv=None):
     shipped = cm.completion_network(None, P.glcic_width, mean_pixel=mean)
     weights.load_file(shipped, out)
     masks, _ = phases.sample_holes(len(val), size, 12345, phases.HOLE)
-    res = inference.evaluate(shipped, val, masks)
-    res_pp = inference.evaluate(shipped, val, masks, postprocess=True)["glcic"]
-    bar = inference.versus_telea(shipped, test_images(a.data, size))
+    test = test_images(a.data, size)
+    r = lambda d: {k: round(float(v), 4) for k, v in d.items()}
+
+    def measure(model) -> dict:
+        """The manifest's metrics of one shipped network: val holes (raw, post-processed, Telea), test bar."""
+        res = inference.evaluate(model, val, masks)
+        return {"eval": f"{len(val)} held-out {a.data} images {size}², holes phases.sample_holes(seed 12345), "
+                        f"sides {phases.HOLE[0]:.3f}-{phases.HOLE[1]:.3f} of the side",
+                "glcic": r(res["glcic"]), "glcic_postprocessed": r(inference.evaluate(model, val, masks, True)["glcic"]),
+                "telea": r(res["telea"]), "versus_telea": inference.versus_telea(model, test)}
+
+    metrics = measure(shipped)
     phase1_out = out.with_name(out.name.replace(".weights.h5", "_phase1.weights.h5"))
     if a.save_phase1:
         weights.load_file(C, run_dir / "phase1_final.weights.h5")
         weights.save_compact(C, phase1_out)
         weights.load_file(shipped, phase1_out)
-        res_p1 = inference.evaluate(shipped, val, masks)
-        res_p1_pp = inference.evaluate(shipped, val, masks, postprocess=True)["glcic"]
-        bar_p1 = inference.versus_telea(shipped, test_images(a.data, size))
-        print("phase-1 metrics", {"glcic": res_p1["glcic"], "versus_telea": bar_p1}, flush=True)
-    r = lambda d: {k: round(float(v), 4) for k, v in d.items()}
-    metrics = {"eval": f"{len(val)} held-out {a.data} images {size}², holes phases.sample_holes(seed 12345), "
-                       f"sides {phases.HOLE[0]:.3f}-{phases.HOLE[1]:.3f} of the side",
-               "glcic": r(res["glcic"]), "glcic_postprocessed": r(res_pp), "telea": r(res["telea"]),
-               "versus_telea": bar}
+        metrics_p1 = measure(shipped)
+        print("phase-1 metrics", metrics_p1, flush=True)
     print("metrics", metrics, flush=True)
     if not a.no_record:
         cmd = "python scripts/train_glcic.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
@@ -187,8 +189,7 @@ def main(argv=None):
             disc_out.unlink(missing_ok=True)
         if a.save_phase1:
             weights.record(name + "_phase1", phase1_out, builder="inpaintkit.glcic.completion:completion_network",
-                           config=config, metrics={**metrics, "glcic": r(res_p1["glcic"]),
-                                                     "glcic_postprocessed": r(res_p1_pp), "versus_telea": bar_p1},
+                           config=config, metrics=metrics_p1,
                            notes=f"{name} after phase 1 only (MSE, {steps[0]} steps), for comparison with "
                                  f"phase 3; wall_time_s is the whole command's.", **common)
         print(f"recorded {name} in {weights.MANIFEST}")

@@ -88,14 +88,18 @@ def inpaint(image, mask, model=None, mean_pixel=None, postprocess: bool = True, 
         raise InpaintkitError(f"image: expected at least 4 x 4 pixels, got {images.shape[1:3]}")
     if model is None:
         model = load_shipped()
-    out = complete(model, images, masks, mean_pixel, context_pad)
-    out = np.clip(out, 0.0, 1.0)
+    out = _finish(np.clip(complete(model, images, masks, mean_pixel, context_pad), 0.0, 1.0), images, masks,
+                  postprocess)
+    return out[0] if single else out
+
+
+def _finish(fill, images, masks, postprocess: bool) -> np.ndarray:
+    """C's clipped output ``fill`` put into ``images``' holes, optionally with the official
+    post-processing (Telea + Poisson blending); known pixels exactly the image's."""
     if postprocess:
         from ..blending import glcic_postprocess
-        out = np.stack([glcic_postprocess(o, im, m) if m.any() else im
-                        for o, im, m in zip(out, images, masks)])
-    out = images * (1 - masks) + out * masks        # known pixels exactly
-    return out[0] if single else out
+        fill = np.stack([glcic_postprocess(o, im, m) if m.any() else im for o, im, m in zip(fill, images, masks)])
+    return images * (1 - masks) + fill * masks
 
 
 def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
@@ -129,8 +133,8 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
     out = {}
     for kind, m in eval_masks(len(images), images.shape[1], kinds).items():
         x = images * (1 - m)
-        fills = {"glcic": inpaint(x, m, model=model, postprocess=False, context_pad=context_pad),
-                 "glcic_postprocessed": inpaint(x, m, model=model, postprocess=True, context_pad=context_pad),
+        raw = np.clip(complete(model, x, m, context_pad=context_pad), 0.0, 1.0)     # C runs once per kind
+        fills = {"glcic": _finish(raw, x, m, postprocess=False), "glcic_postprocessed": _finish(raw, x, m, True),
                  "telea": telea(x, m)}
         per = {k: np.array([hole_psnr(f[i], images[i], m[i]) for i in range(len(images))]) for k, f in fills.items()}
         out[kind] = {k: {"hole_psnr": round(float(per[k].mean()), 3), "ssim": round(ssim(f, images), 4)}
