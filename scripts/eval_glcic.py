@@ -6,7 +6,8 @@ Pick checkpoints on ``--split val`` (the patches ``train_glcic.py`` validates on
 chosen one on ``--split test`` (the bar's patches, ``photos.patches(200, size, 7, "test")``), never
 the other way round. Each argument is a shipped name or a ``.weights.h5`` with the architecture of
 ``--like``; ``--precise-bn N`` re-estimates BatchNorm statistics over N training batches first;
-``--context-pad PX`` mirrors each image and its hole by PX pixels before the network sees it.
+``--context-pad PX`` mirrors each image and its hole by PX pixels before the network sees it
+(default: the padding the network was trained with, the manifest's ``context_pad`` of ``--like``).
 """
 import argparse
 import json
@@ -30,8 +31,9 @@ def main(argv=None):
     p.add_argument("--like", default=None, help="shipped name whose architecture and mean pixel the files share "
                                                 "(default glcic_<data>)")
     p.add_argument("--precise-bn", type=int, default=0, metavar="N")
-    p.add_argument("--context-pad", type=int, default=0, metavar="PX",
-                   help="mirror the image and its hole by PX pixels before C sees it (inference.complete)")
+    p.add_argument("--context-pad", type=int, default=None, metavar="PX",
+                   help="mirror the image and its hole by PX pixels before C sees it (inference.complete; "
+                        "default: as the network was trained)")
     a = p.parse_args(argv)
     if a.n < 1:
         p.error(f"--n: expected at least 1 image, got {a.n}")
@@ -48,12 +50,15 @@ def main(argv=None):
         images = load_data(a.data, 8, size, 0)[1][:a.n]
     train = load_data(a.data, 2000, size, 0)[0] if a.precise_bn else None
     for w in a.weights:
-        model = inference.load_file(w if w.endswith(".h5") else weights.path(w), like=like)
+        named = not w.endswith(".h5")         # a shipped name is built as itself
+        model = inference.load_file(weights.path(w) if named else w, like=w if named and not a.like else like)
+        if a.context_pad is not None:
+            model.context_pad = a.context_pad
         if a.precise_bn:
-            phases.precise_batchnorm(model, train, model.mean_pixel, a.precise_bn, 16, "mixed", 0)
-        res = inference.versus_telea(model, images, context_pad=a.context_pad)
+            phases.precise_batchnorm(model, train, model.mean_pixel, a.precise_bn, 16, "mixed", 0, model.context_pad)
+        res = inference.versus_telea(model, images)
         print(json.dumps({"weights": w, "split": a.split, "n": len(images), "size": size,
-                          "precise_bn": a.precise_bn, "context_pad": a.context_pad, **res}), flush=True)
+                          "precise_bn": a.precise_bn, "context_pad": model.context_pad, **res}), flush=True)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,9 @@ def main(argv=None):
                         "bare --anneal: phase 3 only), so that the weights are not a noisy last iterate of Adam; "
                         "the other phases keep a constant rate")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate of every phase (default: the preset's)")
+    p.add_argument("--context-pad", type=int, default=0, metavar="PX",
+                   help="train (and infer) on images and holes mirrored by PX pixels on every side, even "
+                        "(phases.Phase1(context_pad=); not in the paper; default 0)")
     p.add_argument("--precise-bn", type=int, default=0, metavar="N",
                    help="after the last phase, re-estimate BatchNorm statistics as the average over N training "
                         "batches (precise BN) instead of the last ~10 (momentum 0.9)")
@@ -89,6 +92,8 @@ def main(argv=None):
     lr = P.glcic_lr if a.lr is None else a.lr
     if not lr > 0:
         p.error(f"--lr: expected a positive learning rate, got {a.lr}")
+    if a.context_pad < 0 or a.context_pad % 2:
+        p.error(f"--context-pad: expected an even number of pixels >= 0, got {a.context_pad}")
     name = f"glcic_{a.data}"
     out = Path(a.out or ROOT / "inpaintkit" / "weights" / f"{name}.weights.h5")
     run_dir = Path(a.run_dir or ROOT / "runs" / f"train_glcic_{a.data}")
@@ -100,11 +105,12 @@ def main(argv=None):
 
     backend.seed(a.seed)
     mean = cm.mean_pixel_of(train)
-    C = cm.completion_network(size, P.glcic_width, mean_pixel=mean)
+    C = cm.completion_network(size + 2 * a.context_pad, P.glcic_width, mean_pixel=mean, context_pad=a.context_pad)
     if a.init:
         weights.load_file(C, a.init if a.init.endswith(".h5") else weights.path(a.init), what="--init")
     D = dm.discriminator(size, P.glcic_disc_width)
-    kw = dict(batch_size=P.glcic_batch, lr=lr, mean_pixel=mean, seed=a.seed, show=False, masks=a.masks)
+    kw = dict(batch_size=P.glcic_batch, lr=lr, mean_pixel=mean, seed=a.seed, show=False, masks=a.masks,
+              context_pad=a.context_pad)
     every = max(50, P.checkpoint_every)
     # wall time accumulates over interrupted + resumed runs of the same command (run_dir/wall.json)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +136,7 @@ def main(argv=None):
         print(f"phase {i + 1}: {steps[i]} steps, {wall[f'phase{i + 1}']}s, last {last}", flush=True)
     if a.precise_bn:
         ts = time.time()
-        phases.precise_batchnorm(C, train, mean, a.precise_bn, P.glcic_batch, a.masks, a.seed)
+        phases.precise_batchnorm(C, train, mean, a.precise_bn, P.glcic_batch, a.masks, a.seed, a.context_pad)
         add_wall("precise_bn", time.time() - ts)
         print(f"BatchNorm statistics re-estimated on {a.precise_bn} batches", flush=True)
     wall_time = sum(wall.values())
@@ -142,7 +148,7 @@ def main(argv=None):
         weights.save_compact(D, disc_out)
     D.save_weights(str(run_dir / "discriminator_final.weights.h5"))
     # evaluate the float16 weights exactly as shipped
-    shipped = cm.completion_network(None, P.glcic_width, mean_pixel=mean)
+    shipped = cm.completion_network(None, P.glcic_width, mean_pixel=mean, context_pad=a.context_pad)
     weights.load_file(shipped, out)
     masks, _ = phases.sample_holes(len(val), size, 12345, phases.HOLE)
     test = test_images(a.data, size)
@@ -168,11 +174,14 @@ def main(argv=None):
     if not a.no_record:
         cmd = "python scripts/train_glcic.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
         config = {"size": None, "width": P.glcic_width, "mean_pixel": [round(float(v), 6) for v in mean]}
+        if a.context_pad:
+            config["context_pad"] = a.context_pad
         common = dict(command=cmd, preset=P.name, seed=a.seed, wall_time_s=wall_time,
                       steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
         annealed = f" (cosine-annealed to 0 over phase {' and '.join(map(str, anneal))})" if anneal else ""
         note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}² ({a.masks} holes"
-                f"{', from ' + a.init if a.init else ''}), batch {P.glcic_batch}, "
+                f"{', from ' + a.init if a.init else ''}"
+                f"{f', mirror-padded by {a.context_pad} px' if a.context_pad else ''}), batch {P.glcic_batch}, "
                 f"Adam lr {lr}{annealed}"
                 f"{f', precise BN over {a.precise_bn} batches' if a.precise_bn else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
                 f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")

@@ -174,6 +174,42 @@ def test_each_phase_runs_and_reports(data, tmp_path):
     assert len(t3.samples) >= 2 and t3.samples[0][1].shape == (8, 32, 32, 3)
 
 
+def test_context_pad_training_sees_mirrored_batches_and_inference_follows_the_network(data):
+    with pytest.raises(InpaintkitError, match="completion: expected a network for 40"):
+        phases.Phase1(cm.completion_network(32, 0.125), data, show=False, context_pad=4)
+    C, D = cm.completion_network(40, 0.125), dm.discriminator(32, 0.0625)
+    t = phases.Phase1(C, data, batch_size=4, show=False, context_pad=4)
+    x, m, _, _ = t.batch(0)
+    assert x.shape == (4, 40, 40, 3) and m.shape == (4, 40, 40, 1)
+    np.testing.assert_array_equal(x[:, :4], x[:, 8:4:-1])                 # a mirror, not a frame
+    np.testing.assert_array_equal(x[:, 4:36, 4:36], data[np.random.default_rng((0, 0)).integers(0, 32, 4)])
+    out, xc, mc = t.fill(x, m, training=False)
+    assert tuple(out.shape) == (4, 32, 32, 3) and tuple(mc.shape) == (4, 32, 32, 1)
+    np.testing.assert_allclose(backend.to_numpy(out), inference.complete(C, xc, mc, context_pad=4), atol=1e-5)
+    assert C.context_pad == 4 and len(t.run(2)) == 2
+    assert len(phases.Phase3(C, D, data, batch_size=4, show=False, context_pad=4).run(1)) == 1
+    # inference mirrors as the network was trained unless told otherwise
+    C2 = cm.completion_network(None, 0.125, context_pad=4)
+    C2.set_weights(C.get_weights())
+    np.testing.assert_allclose(inference.complete(C2, data[:2], m[:2, 4:36, 4:36]),
+                               inference.complete(C, data[:2], m[:2, 4:36, 4:36]), atol=1e-5)
+    assert not np.allclose(inference.complete(C2, data[:2], m[:2, 4:36, 4:36], context_pad=0),
+                           inference.complete(C2, data[:2], m[:2, 4:36, 4:36]))
+    assert cm.completion_network(None, 0.125, context_pad=6).context_pad == 6
+    for bad, msg in ((3, "even"), (-2, "context_pad"), (32, "context_pad")):
+        with pytest.raises(InpaintkitError, match=msg):
+            phases.Phase1(cm.completion_network(None, 0.125), data, show=False, context_pad=bad)
+
+
+def test_complete_runs_in_bounded_batches():
+    net = cm.completion_network(None, 0.125)
+    x = smooth_images(5, 16)
+    m = np.zeros((5, 16, 16, 1), "float32")
+    m[:, 4:10, 4:10] = 1
+    np.testing.assert_allclose(inference.complete(net, x, m, batch_size=2), inference.complete(net, x, m),
+                               atol=1e-5)
+
+
 def test_phase1_frozen_discriminator_untouched_in_phase2(data):
     C, D = cm.completion_network(32, 0.125), dm.discriminator(32, 0.0625)
     before = [backend.to_numpy(w).copy() for w in C.weights]

@@ -51,7 +51,8 @@ def test_train_dcgan_runs_and_resumes(tmp_path):
 
 def test_train_glcic_names_a_bad_anneal_or_lr(tmp_path):
     for args, expected in ((["--anneal", "2"], "--anneal: expected phases among 1 and 3"),
-                           (["--lr", "0"], "--lr: expected a positive learning rate")):
+                           (["--lr", "0"], "--lr: expected a positive learning rate"),
+                           (["--context-pad", "3"], "--context-pad: expected an even number")):
         r = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_glcic.py"), "--data", "photos",
                             "--preset", "quick", "--no-record", *args], cwd=tmp_path, capture_output=True,
                            text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))

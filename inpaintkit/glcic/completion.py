@@ -51,13 +51,15 @@ def scaled(channels: int, width: float) -> int:
 
 
 def completion_network(size: int | None = None, width: float = 1.0, dilation: bool = True,
-                       mean_pixel=None, name: str = "completion") -> keras.Model:
+                       mean_pixel=None, context_pad: int = 0, name: str = "completion") -> keras.Model:
     """The completion network: ``(N, size, size, 4) -> (N, size, size, 3)``.
 
     ``size=None`` builds it fully convolutional (any side divisible by 4). ``width`` scales
     every layer's channels (paper: 1.0). ``dilation=False`` replaces the dilated convolutions by
     ordinary ones (to see what dilation buys). ``mean_pixel`` (3 floats) is kept as
-    ``model.mean_pixel`` for :func:`prepare_input` at inference time.
+    ``model.mean_pixel`` for :func:`prepare_input` at inference time, and ``context_pad`` (pixels,
+    even) as ``model.context_pad``: the mirror padding it was trained with (:func:`mirror_pad`),
+    which inference applies by default.
     """
     if size is not None:
         size = check_int("size", size, minimum=4)
@@ -80,7 +82,36 @@ def completion_network(size: int | None = None, width: float = 1.0, dilation: bo
         x = layers.ReLU(name=f"relu{i}")(x)
     model = keras.Model(inp, x, name=name)
     model.mean_pixel = tuple(float(v) for v in (DEFAULT_MEAN_PIXEL if mean_pixel is None else mean_pixel))
+    model.context_pad = check_context_pad(context_pad)
     return model
+
+
+def check_context_pad(context_pad, size: int | None = None, even: bool = True) -> int:
+    """``context_pad`` as an int: given the image ``size``, smaller than it (a mirror needs that
+    many pixels to reflect); ``even`` for training, so a side divisible by 4 stays so."""
+    p = check_int("context_pad", context_pad, 0, None if size is None else size - 1)
+    if even and p % 2:
+        raise InpaintkitError(f"context_pad: expected an even number of pixels, got {p}")
+    return p
+
+
+def mirror_pad(images, masks, context_pad: int):
+    """Mirror the images *and their holes* by ``context_pad`` pixels on every side (NumPy).
+
+    Not in the paper: there C's zero padding makes a hole at the image border a hole next to a
+    black frame. Mirrored, it has context on both sides. Training and inference must agree, so
+    the trainers (``context_pad=``) and :func:`inpaintkit.glcic.inference.complete` both use this."""
+    p = int(context_pad)
+    if not p:
+        return images, masks
+    pad = ((0, 0), (p, p), (p, p), (0, 0))
+    return np.pad(images, pad, mode="reflect"), np.pad(masks, pad, mode="reflect")
+
+
+def crop_center(x, context_pad: int):
+    """Undo :func:`mirror_pad` on a batch (NumPy or a tensor in a compiled step)."""
+    p = int(context_pad)
+    return x[:, p:-p, p:-p] if p else x
 
 
 def mean_pixel_of(images) -> tuple:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..errors import InpaintkitError, check_images, check_int, check_masks
-from .completion import prepare_input
+from .completion import check_context_pad, mirror_pad, prepare_input
 
 DEFAULT = "glcic_photos"
 _CACHE: dict = {}
@@ -53,26 +53,30 @@ def _pad4(x, mode):
     return np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode=mode)
 
 
-def complete(model, images, masks, mean_pixel=None, context_pad: int = 0) -> np.ndarray:
-    """C's raw output (N, H, W, 3) for images of any size (padded to a multiple of 4 inside).
+def complete(model, images, masks, mean_pixel=None, context_pad: int | None = None,
+             batch_size: int = 32) -> np.ndarray:
+    """C's raw output (N, H, W, 3) for images of any size (padded to a multiple of 4 inside),
+    ``batch_size`` images per forward pass (memory stays bounded for any N).
 
     ``context_pad``: mirror the image *and its hole* by this many pixels on every side before C
-    sees it, so that a hole at the border has context on both sides instead of C's zero padding
-    (not in the paper; 0 = as trained). Measured in docs/benchmarks.md: it helps strokes and
-    costs a little on boxes, whose mirror image doubles a hole that touches the border."""
+    sees it (:func:`~inpaintkit.glcic.completion.mirror_pad`), so that a hole at the border has
+    context on both sides instead of C's zero padding (not in the paper). Default: the padding
+    the network was trained with, ``model.context_pad`` (0 for the paper's networks). Measured
+    in docs/benchmarks.md."""
     mean_pixel = getattr(model, "mean_pixel", (0.5, 0.5, 0.5)) if mean_pixel is None else mean_pixel
     h, w = images.shape[1:3]
-    p = check_int("context_pad", context_pad, 0, min(h, w) - 1)
-    if p:
-        images = np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
-        masks = np.pad(masks, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
+    p = getattr(model, "context_pad", 0) if context_pad is None else context_pad
+    p = check_context_pad(p, min(h, w), even=False)
+    images, masks = mirror_pad(images, masks, p)
     x = _pad4(images, "reflect" if min(h, w) > 4 else "edge")
     m = _pad4(masks, "constant")
-    out = backend.to_numpy(model(prepare_input(x, m, mean_pixel), training=False))
-    return out[:, p:p + h, p:p + w].astype(np.float32)
+    step = check_int("batch_size", batch_size, 1)
+    out = [backend.to_numpy(model(prepare_input(x[i:i + step], m[i:i + step], mean_pixel), training=False))
+           for i in range(0, len(x), step)]
+    return np.concatenate(out)[:, p:p + h, p:p + w].astype(np.float32)
 
 
-def inpaint(image, mask, model=None, mean_pixel=None, postprocess: bool = True, context_pad: int = 0) -> np.ndarray:
+def inpaint(image, mask, model=None, mean_pixel=None, postprocess: bool = True, context_pad: int | None = None) -> np.ndarray:
     """Fill the hole (``mask`` = 1) of ``image`` (H, W, 3) or a batch (N, H, W, 3).
 
     Pixels outside the hole are returned unchanged. ``model``: a completion network (default:
@@ -120,12 +124,12 @@ def evaluate(model, images, masks, postprocess: bool = False) -> dict:
     return {"glcic": ev(ours, images, masks), "telea": ev(telea(images, masks), images, masks)}
 
 
-def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: int = 0) -> dict:
+def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: int | None = None) -> dict:
     """Hole PSNR and SSIM of C (raw, and with the paper's post-processing) against OpenCV Telea on
     :func:`inpaintkit.evaluation.eval_masks` (fixed seeded boxes and strokes) at the images' size:
     ``{kind: {method: {'hole_psnr', 'ssim', 'wins'}, 'hole_fraction': f}}``; ``wins`` is the share
     of images whose hole PSNR beats Telea's. The bar the shipped photo weights are held to
-    (with the default ``context_pad=0``, C as trained; see :func:`complete`)."""
+    (with the default ``context_pad``, C as trained; see :func:`complete`)."""
     from ..baselines import telea
     from ..evaluation import eval_masks
     from ..metrics import hole_psnr, ssim

@@ -16,6 +16,10 @@ live loss plot, samples on fixed validation images, checkpoints, resume, logs, N
 
     t = Phase1(net, train_images, val_images, batch_size=16, run_dir="runs/phase1")
     history = t.run(400, checkpoint_every=100, sample_every=50)
+
+``context_pad=PX`` (not in the paper, default 0) trains C on images and holes mirrored by PX
+pixels on every side and crops its output back before the loss and the discriminators: a hole
+at the border then has context on both sides, as inference gives it (``net.context_pad``).
 """
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from keras import ops
 from .. import backend
 from ..errors import check_choice, check_float, check_images, check_int
 from ..training import Checkpointer, Loop
-from .completion import composite, mean_pixel_of, prepare_input
+from .completion import check_context_pad, composite, crop_center, mean_pixel_of, mirror_pad, prepare_input
 from .discriminators import crop, discriminator
 
 ALPHA = 0.0004
@@ -91,7 +95,7 @@ class _Trainer:
 
     def __init__(self, completion, images, val_images=None, *, batch_size: int = 16, lr: float = 1e-3,
                  mean_pixel=None, seed: int = 0, run_dir=None, jit: bool | None = None, hole=HOLE,
-                 masks: str = "box", lr_decay_steps: int | None = None, show: bool = True):
+                 masks: str = "box", lr_decay_steps: int | None = None, context_pad: int = 0, show: bool = True):
         self.images = check_images("images", images, batched=True)
         self.size = self.images.shape[1]
         if self.images.shape[2] != self.size or self.size % 4:
@@ -107,6 +111,13 @@ class _Trainer:
         self.C = completion
         self.mean_pixel = tuple(mean_pixel) if mean_pixel is not None else mean_pixel_of(self.images[:2000])
         completion.mean_pixel = self.mean_pixel
+        self.context_pad = check_context_pad(context_pad, self.size)
+        side, need = completion.input_shape[1], self.size + 2 * self.context_pad
+        if side not in (None, need):
+            from ..errors import fail
+            fail("completion", f"a network for {need}² inputs (images {self.size}² mirror-padded by "
+                               f"{self.context_pad}) or size=None", f"one built for {side}²")
+        completion.context_pad = self.context_pad     # inference mirrors the same way by default
         self.run_dir = Path(run_dir) if run_dir is not None else None
         if val_images is None:
             val_images = self.images[:8]
@@ -130,16 +141,25 @@ class _Trainer:
 
     def batch(self, step: int):
         """The batch of step ``step``: images, holes M_c and their patch corners, and real holes
-        M_d (+ corners) for the discriminator's real examples. Same step -> same batch."""
+        M_d (+ corners) for the discriminator's real examples. Same step -> same batch.
+        With ``context_pad`` the images and holes come mirror-padded (:meth:`fill` crops back)."""
         rng = np.random.default_rng((self.seed, step))
         x = self.images[rng.integers(0, len(self.images), self.batch_size)]
         m, corners = self.holes(self.batch_size, rng)
         _, corners_real = self.holes(self.batch_size, rng)
+        x, m = mirror_pad(x, m, self.context_pad)
         return x, m, corners, corners_real
+
+    def fill(self, x, m, training: bool):
+        """C on a (mirror-padded) batch, cropped back: ``(C's output, x, M)`` at the image size."""
+        out = self.C(prepare_input(x, m, self.mean_pixel), training=training)
+        p = self.context_pad
+        return crop_center(out, p), crop_center(x, p), crop_center(m, p)
 
     def complete(self, images, masks, composite_only: bool = True) -> np.ndarray:
         """C's completions (composited into the known pixels) in inference mode, as NumPy."""
-        out = backend.to_numpy(self._forward(prepare_input(images, masks, self.mean_pixel)))
+        x, m = mirror_pad(images, masks, self.context_pad)
+        out = crop_center(backend.to_numpy(self._forward(prepare_input(x, m, self.mean_pixel))), self.context_pad)
         return out * masks + images * (1 - masks) if composite_only else out
 
     # ----- the loop -----------------------------------------------------------------------
@@ -202,7 +222,7 @@ class Phase1(_Trainer):
         self.step_fn = backend.train_step(self.loss, self.C.trainable_weights, self.opt, jit=self.jit)
 
     def loss(self, x, m):
-        out = self.C(prepare_input(x, m, self.mean_pixel), training=True)
+        out, x, m = self.fill(x, m, training=True)
         mse = ops.mean(ops.square(m * (out - x)))
         return mse, {"hole_mse": ops.sum(ops.square(m * (out - x))) / (3.0 * ops.sum(m) + 1e-6)}
 
@@ -235,7 +255,8 @@ class _Adversarial(_Trainer):
         return logits[:n], logits[n:]
 
     def d_loss(self, x, m, corners, corners_real):
-        out = ops.stop_gradient(self.C(prepare_input(x, m, self.mean_pixel), training=False))
+        out, x, m = self.fill(x, m, training=False)
+        out = ops.stop_gradient(out)
         fake = composite(out, x, m)
         lr, lf = self.judge(x, fake, corners_real, corners)
         loss = 0.5 * (_bce(lr, 1.0) + _bce(lf, 0.0))
@@ -285,7 +306,7 @@ class Phase3(_Adversarial):
         self.c_step = backend.train_step(self.c_loss, self.C.trainable_weights, self.opt_c, jit=self.jit)
 
     def c_loss(self, x, m, corners, corners_real):
-        out = self.C(prepare_input(x, m, self.mean_pixel), training=True)
+        out, x, m = self.fill(x, m, training=True)
         mse = ops.mean(ops.square(m * (out - x)))
         _, lf = self.judge(x, composite(out, x, m), corners_real, corners)
         gan = _bce(lf, 1.0)          # non-saturating form of log(1 - D(C(x, M_c), M_c))
@@ -306,9 +327,10 @@ class Phase3(_Adversarial):
 
 
 def precise_batchnorm(completion, images, mean_pixel, batches: int = 60, batch_size: int = 16,
-                      masks: str = "box", seed: int = 0) -> int:
+                      masks: str = "box", seed: int = 0, context_pad: int = 0) -> int:
     """:func:`inpaintkit.training.precise_batchnorm` for C: ``batches`` training-like batches of
-    ``images`` with fresh holes of kind ``masks`` (run it after the last phase, before saving)."""
+    ``images`` with fresh holes of kind ``masks``, mirror-padded by ``context_pad`` as in training
+    (run it after the last phase, before saving)."""
     from ..training import precise_batchnorm as precise
     images = check_images("images", images, batched=True)
     batches = check_int("batches", batches, minimum=1)
@@ -318,7 +340,8 @@ def precise_batchnorm(completion, images, mean_pixel, batches: int = 60, batch_s
     def feed():
         for _ in range(batches):
             m, _ = sample_holes(batch_size, size, rng, kind=masks)
-            yield prepare_input(images[rng.integers(0, len(images), batch_size)], m, mean_pixel)
+            yield prepare_input(*mirror_pad(images[rng.integers(0, len(images), batch_size)], m, context_pad),
+                                mean_pixel)
     return precise(completion, feed())
 
 
