@@ -6,8 +6,9 @@ Pick checkpoints on ``--split val`` (the patches ``train_glcic.py`` validates on
 chosen one on ``--split test`` (the bar's patches, ``photos.patches(200, size, 7, "test")``), never
 the other way round. Each argument is a shipped name or a ``.weights.h5`` with the architecture of
 ``--like``; ``--precise-bn N`` re-estimates BatchNorm statistics over N training batches first;
-``--context-pad PX`` mirrors each image and its hole by PX pixels before the network sees it
-(default: the padding the network was trained with, the manifest's ``context_pad`` of ``--like``).
+``--context-pad PX`` mirrors each image and its hole by PX pixels before the network sees it and
+``--self-ensemble on|off`` averages C on each image and its mirror image (defaults: as the
+network is shipped, the manifest's config of ``--like``).
 """
 import argparse
 import json
@@ -31,6 +32,9 @@ def main(argv=None):
     p.add_argument("--like", default=None, help="shipped name whose architecture and mean pixel the files share "
                                                 "(default glcic_<data>)")
     p.add_argument("--precise-bn", type=int, default=0, metavar="N")
+    p.add_argument("--self-ensemble", choices=("on", "off"), default=None,
+                   help="average C on each image and its mirror image (inference.complete; default: as the "
+                        "network is shipped)")
     p.add_argument("--context-pad", type=int, default=None, metavar="PX",
                    help="mirror the image and its hole by PX pixels before C sees it (inference.complete; "
                         "default: as the network was trained)")
@@ -54,11 +58,14 @@ def main(argv=None):
         model = inference.load_file(weights.path(w) if named else w, like=w if named and not a.like else like)
         if a.context_pad is not None:
             model.context_pad = a.context_pad
+        if a.self_ensemble is not None:
+            model.self_ensemble = a.self_ensemble == "on"
         if a.precise_bn:
             phases.precise_batchnorm(model, train, model.mean_pixel, a.precise_bn, 16, "mixed", 0, model.context_pad)
         res = inference.versus_telea(model, images)
         print(json.dumps({"weights": w, "split": a.split, "n": len(images), "size": size,
-                          "precise_bn": a.precise_bn, "context_pad": model.context_pad, **res}), flush=True)
+                          "precise_bn": a.precise_bn, "context_pad": model.context_pad,
+                          "self_ensemble": model.self_ensemble, **res}), flush=True)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ def main(argv=None):
     p.add_argument("--context-pad", type=int, default=0, metavar="PX",
                    help="train (and infer) on images and holes mirrored by PX pixels on every side, even "
                         "(phases.Phase1(context_pad=); not in the paper; default 0)")
+    p.add_argument("--self-ensemble", action="store_true",
+                   help="ship the network to be run averaged with its mirror image (inference.complete's "
+                        "self_ensemble; not in the paper): recorded in its config and measured so")
     p.add_argument("--precise-bn", type=int, default=0, metavar="N",
                    help="after the last phase, re-estimate BatchNorm statistics as the average over N training "
                         "batches (precise BN) instead of the last ~10 (momentum 0.9)")
@@ -148,7 +151,8 @@ def main(argv=None):
         weights.save_compact(D, disc_out)
     D.save_weights(str(run_dir / "discriminator_final.weights.h5"))
     # evaluate the float16 weights exactly as shipped
-    shipped = cm.completion_network(None, P.glcic_width, mean_pixel=mean, context_pad=a.context_pad)
+    shipped = cm.completion_network(None, P.glcic_width, mean_pixel=mean, context_pad=a.context_pad,
+                                    self_ensemble=a.self_ensemble)
     weights.load_file(shipped, out)
     masks, _ = phases.sample_holes(len(val), size, 12345, phases.HOLE)
     test = test_images(a.data, size)
@@ -176,6 +180,8 @@ def main(argv=None):
         config = {"size": None, "width": P.glcic_width, "mean_pixel": [round(float(v), 6) for v in mean]}
         if a.context_pad:
             config["context_pad"] = a.context_pad
+        if a.self_ensemble:
+            config["self_ensemble"] = True
         common = dict(command=cmd, preset=P.name, seed=a.seed, wall_time_s=wall_time,
                       steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
         annealed = f" (cosine-annealed to 0 over phase {' and '.join(map(str, anneal))})" if anneal else ""
@@ -184,6 +190,7 @@ def main(argv=None):
                 f"{f', mirror-padded by {a.context_pad} px' if a.context_pad else ''}), batch {P.glcic_batch}, "
                 f"Adam lr {lr}{annealed}"
                 f"{f', precise BN over {a.precise_bn} batches' if a.precise_bn else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
+                f"{'run with self-ensemble (mirror-image average); ' if a.self_ensemble else ''}"
                 f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
         weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,
                        metrics=metrics, notes=note, **common)

@@ -201,6 +201,21 @@ def test_context_pad_training_sees_mirrored_batches_and_inference_follows_the_ne
             phases.Phase1(cm.completion_network(None, 0.125), data, show=False, context_pad=bad)
 
 
+def test_self_ensemble_averages_c_on_the_image_and_its_mirror_image():
+    net = cm.completion_network(None, 0.125)
+    x = smooth_images(3, 16)
+    m = np.zeros((3, 16, 16, 1), "float32")
+    m[:, 2:9, 1:7] = 1
+    both = inference.complete(net, x, m, self_ensemble=True)
+    mirrored = inference.complete(net, x[:, :, ::-1], m[:, :, ::-1])[:, :, ::-1]
+    np.testing.assert_allclose(both, 0.5 * (inference.complete(net, x, m) + mirrored), atol=1e-6)
+    ens = cm.completion_network(None, 0.125, self_ensemble=True)
+    ens.set_weights(net.get_weights())
+    np.testing.assert_allclose(inference.complete(ens, x, m), both, atol=1e-5)     # the network's default
+    with pytest.raises(InpaintkitError, match="self_ensemble: expected True or False"):
+        inference.complete(net, x, m, self_ensemble="yes")
+
+
 def test_complete_runs_in_bounded_batches():
     net = cm.completion_network(None, 0.125)
     x = smooth_images(5, 16)

@@ -20,7 +20,7 @@ def run(script, *args, tmp_path):
 def test_train_glcic_mixed_holes_and_the_bar_against_telea(tmp_path):
     out = tmp_path / "c.weights.h5"
     log = run("train_glcic.py", "--data", "photos", "--preset", "quick", "--masks", "mixed", "--steps", "2,1,1",
-              "--anneal", "1,3", "--save-phase1",
+              "--anneal", "1,3", "--save-phase1", "--context-pad", "4", "--self-ensemble",
               "--n-train", "64", "--out", str(out), "--run-dir", str(tmp_path / "run"), "--no-record",
               tmp_path=tmp_path)
     assert out.exists() and "versus_telea" in log and "'strokes'" in log and "phase 3: 1 steps" in log
@@ -75,3 +75,18 @@ def test_bench_guided_merges_one_method_into_a_stored_comparison_once(tmp_path):
     d = json.loads(stored.read_text())
     assert d["models"] == "shipped + glcic_toycars" and len(d["merged"]) == 1
     assert all(d["metrics"][kind]["glcic"]["hole_psnr"] > 0 for kind in kinds)
+
+
+def test_eval_glcic_prints_the_bar_per_weights_and_names_bad_input(tmp_path):
+    import json
+    log = run("eval_glcic.py", "glcic_toycars", "--data", "toycars", "--n", "3", "--context-pad", "4",
+              tmp_path=tmp_path)
+    r = json.loads(log.strip().splitlines()[-1])
+    assert r["weights"] == "glcic_toycars" and r["n"] == 3 and r["context_pad"] == 4
+    assert {"random_boxes", "strokes"} <= set(r) and "wins" in r["strokes"]["glcic_postprocessed"]
+    for args, expected in ((["no_such_weights"], "no_such_weights"), (["glcic_toycars", "--n", "0"], "--n"),
+                           (["glcic_toycars", "--context-pad", "64"], "context_pad")):
+        e = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_glcic.py"), *args, "--data", "toycars"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        assert e.returncode in (1, 2) and expected in e.stderr and "Traceback" not in e.stderr, e.stderr[-2000:]

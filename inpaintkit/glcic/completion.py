@@ -51,7 +51,8 @@ def scaled(channels: int, width: float) -> int:
 
 
 def completion_network(size: int | None = None, width: float = 1.0, dilation: bool = True,
-                       mean_pixel=None, context_pad: int = 0, name: str = "completion") -> keras.Model:
+                       mean_pixel=None, context_pad: int = 0, self_ensemble: bool = False,
+                       name: str = "completion") -> keras.Model:
     """The completion network: ``(N, size, size, 4) -> (N, size, size, 3)``.
 
     ``size=None`` builds it fully convolutional (any side divisible by 4). ``width`` scales
@@ -59,7 +60,9 @@ def completion_network(size: int | None = None, width: float = 1.0, dilation: bo
     ordinary ones (to see what dilation buys). ``mean_pixel`` (3 floats) is kept as
     ``model.mean_pixel`` for :func:`prepare_input` at inference time, and ``context_pad`` (pixels,
     even) as ``model.context_pad``: the mirror padding it was trained with (:func:`mirror_pad`),
-    which inference applies by default.
+    which inference applies by default; ``self_ensemble`` as ``model.self_ensemble``: whether
+    inference averages C on the image and its mirror image by default
+    (:func:`inpaintkit.glcic.inference.complete`). Neither is in the paper; both default off.
     """
     if size is not None:
         size = check_int("size", size, minimum=4)
@@ -83,6 +86,7 @@ def completion_network(size: int | None = None, width: float = 1.0, dilation: bo
     model = keras.Model(inp, x, name=name)
     model.mean_pixel = tuple(float(v) for v in (DEFAULT_MEAN_PIXEL if mean_pixel is None else mean_pixel))
     model.context_pad = check_context_pad(context_pad)
+    model.self_ensemble = bool(self_ensemble)
     return model
 
 

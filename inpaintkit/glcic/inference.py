@@ -54,15 +54,20 @@ def _pad4(x, mode):
 
 
 def complete(model, images, masks, mean_pixel=None, context_pad: int | None = None,
-             batch_size: int = 32) -> np.ndarray:
+             self_ensemble: bool | None = None, batch_size: int = 32) -> np.ndarray:
     """C's raw output (N, H, W, 3) for images of any size (padded to a multiple of 4 inside),
     ``batch_size`` images per forward pass (memory stays bounded for any N).
 
     ``context_pad``: mirror the image *and its hole* by this many pixels on every side before C
     sees it (:func:`~inpaintkit.glcic.completion.mirror_pad`), so that a hole at the border has
     context on both sides instead of C's zero padding (not in the paper). Default: the padding
-    the network was trained with, ``model.context_pad`` (0 for the paper's networks). Measured
-    in docs/benchmarks.md."""
+    the network was trained with, ``model.context_pad`` (0 for the paper's networks).
+
+    ``self_ensemble``: average C's output on the image and on its mirror image (left-right,
+    the flip the training data had), flipped back -- the "geometric self-ensemble" of Lim et al.
+    (2017, EDSR), not in GLCIC's paper; it halves the variance of C's errors that are not
+    mirror-symmetric at twice the cost. Default ``model.self_ensemble`` (False for the paper's
+    networks). Both are measured in docs/benchmarks.md."""
     mean_pixel = getattr(model, "mean_pixel", (0.5, 0.5, 0.5)) if mean_pixel is None else mean_pixel
     h, w = images.shape[1:3]
     p = getattr(model, "context_pad", 0) if context_pad is None else context_pad
@@ -71,18 +76,27 @@ def complete(model, images, masks, mean_pixel=None, context_pad: int | None = No
     x = _pad4(images, "reflect" if min(h, w) > 4 else "edge")
     m = _pad4(masks, "constant")
     step = check_int("batch_size", batch_size, 1)
-    out = [backend.to_numpy(model(prepare_input(x[i:i + step], m[i:i + step], mean_pixel), training=False))
-           for i in range(0, len(x), step)]
-    return np.concatenate(out)[:, p:p + h, p:p + w].astype(np.float32)
+    ens = getattr(model, "self_ensemble", False) if self_ensemble is None else self_ensemble
+    if not isinstance(ens, (bool, np.bool_)):
+        raise InpaintkitError(f"self_ensemble: expected True or False, got {ens!r}")
+
+    def run(x, m):
+        return np.concatenate([backend.to_numpy(model(prepare_input(x[i:i + step], m[i:i + step], mean_pixel),
+                                                      training=False)) for i in range(0, len(x), step)])
+    out = run(x, m)
+    if ens:
+        out = 0.5 * (out + run(x[:, :, ::-1], m[:, :, ::-1])[:, :, ::-1])
+    return out[:, p:p + h, p:p + w].astype(np.float32)
 
 
-def inpaint(image, mask, model=None, mean_pixel=None, postprocess: bool = True, context_pad: int | None = None) -> np.ndarray:
+def inpaint(image, mask, model=None, mean_pixel=None, postprocess: bool = True, context_pad: int | None = None,
+            self_ensemble: bool | None = None) -> np.ndarray:
     """Fill the hole (``mask`` = 1) of ``image`` (H, W, 3) or a batch (N, H, W, 3).
 
     Pixels outside the hole are returned unchanged. ``model``: a completion network (default:
     the shipped photo model); ``mean_pixel``: its training set's mean colour (default
     ``model.mean_pixel``); ``postprocess``: Telea + Poisson blending as the official code;
-    ``context_pad``: see :func:`complete`.
+    ``context_pad``, ``self_ensemble``: see :func:`complete` (default: as the network says).
     """
     image = check_images("image", image)
     mask = check_masks("mask", mask, like=image)
@@ -92,8 +106,8 @@ def inpaint(image, mask, model=None, mean_pixel=None, postprocess: bool = True, 
         raise InpaintkitError(f"image: expected at least 4 x 4 pixels, got {images.shape[1:3]}")
     if model is None:
         model = load_shipped()
-    out = _finish(np.clip(complete(model, images, masks, mean_pixel, context_pad), 0.0, 1.0), images, masks,
-                  postprocess)
+    out = _finish(np.clip(complete(model, images, masks, mean_pixel, context_pad, self_ensemble), 0.0, 1.0),
+                  images, masks, postprocess)
     return out[0] if single else out
 
 
@@ -124,12 +138,14 @@ def evaluate(model, images, masks, postprocess: bool = False) -> dict:
     return {"glcic": ev(ours, images, masks), "telea": ev(telea(images, masks), images, masks)}
 
 
-def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: int | None = None) -> dict:
+def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: int | None = None,
+                 self_ensemble: bool | None = None) -> dict:
     """Hole PSNR and SSIM of C (raw, and with the paper's post-processing) against OpenCV Telea on
     :func:`inpaintkit.evaluation.eval_masks` (fixed seeded boxes and strokes) at the images' size:
     ``{kind: {method: {'hole_psnr', 'ssim', 'wins'}, 'hole_fraction': f}}``; ``wins`` is the share
     of images whose hole PSNR beats Telea's. The bar the shipped photo weights are held to
-    (with the default ``context_pad``, C as trained; see :func:`complete`)."""
+    (by default run as the network says, ``model.context_pad`` and ``model.self_ensemble``;
+    see :func:`complete`)."""
     from ..baselines import telea
     from ..evaluation import eval_masks
     from ..metrics import hole_psnr, ssim
@@ -137,7 +153,7 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
     out = {}
     for kind, m in eval_masks(len(images), images.shape[1], kinds).items():
         x = images * (1 - m)
-        raw = np.clip(complete(model, x, m, context_pad=context_pad), 0.0, 1.0)     # C runs once per kind
+        raw = np.clip(complete(model, x, m, context_pad=context_pad, self_ensemble=self_ensemble), 0.0, 1.0)
         fills = {"glcic": _finish(raw, x, m, postprocess=False), "glcic_postprocessed": _finish(raw, x, m, True),
                  "telea": telea(x, m)}
         per = {k: np.array([hole_psnr(f[i], images[i], m[i]) for i in range(len(images))]) for k, f in fills.items()}
