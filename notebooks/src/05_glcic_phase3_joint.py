@@ -197,13 +197,13 @@ widget
 
 # %%
 if weights.available("glcic_photos"):
-    print(weights.entry("glcic_photos")["command"])
-    for name in ("glcic_photos", "glcic_photos_phase1"):
+    for name in ("glcic_photos_phase1", "glcic_photos"):
         if weights.available(name):
             e = weights.entry(name)
             total = e.get("wall_time_s_including_init", e["wall_time_s"])
-            print(f"\n{name}: steps {e['steps']}, {total / 60:.0f} min of 2-core CPU in all (with its --init), "
-                  f"context_pad {e['config'].get('context_pad', 0)}, self_ensemble {e['config'].get('self_ensemble', False)}")
+            print(f"\n{name}: {e['command']}\n  this command's steps {e['steps']}; {total / 60:.0f} min of 2-core CPU "
+                  f"in all (with its --init chain); context_pad {e['config'].get('context_pad', 0)}, "
+                  f"self_ensemble {e['config'].get('self_ensemble', False)}")
             for kind, r in e["metrics"].get("versus_telea", {}).items():
                 print(f"  {kind:<13} hole fraction {r['hole_fraction']:.2f}   Telea {r['telea']['hole_psnr']:5.2f} dB   "
                       + "   ".join(f"{k} {r[k]['hole_psnr']:5.2f} dB (wins {r[k]['wins']:.0%})"
