@@ -199,6 +199,8 @@ def test_context_pad_training_sees_mirrored_batches_and_inference_follows_the_ne
     for bad, msg in ((3, "even"), (-2, "context_pad"), (32, "context_pad")):
         with pytest.raises(InpaintkitError, match=msg):
             phases.Phase1(cm.completion_network(None, 0.125), data, show=False, context_pad=bad)
+    with pytest.raises(InpaintkitError, match="context_pad: expected an even number"):
+        phases.precise_batchnorm(C2, data, C2.mean_pixel, 1, 4, context_pad=3)
 
 
 def test_self_ensemble_averages_c_on_the_image_and_its_mirror_image():

@@ -336,6 +336,7 @@ def precise_batchnorm(completion, images, mean_pixel, batches: int = 60, batch_s
     batches = check_int("batches", batches, minimum=1)
     rng = np.random.default_rng((seed, 777))
     size = images.shape[1]
+    context_pad = check_context_pad(context_pad, size)
 
     def feed():
         for _ in range(batches):
