@@ -185,14 +185,14 @@ def test_context_pad_training_sees_mirrored_batches_and_inference_follows_the_ne
     np.testing.assert_array_equal(x[:, 4:36, 4:36], data[np.random.default_rng((0, 0)).integers(0, 32, 4)])
     out, xc, mc = t.fill(x, m, training=False)
     assert tuple(out.shape) == (4, 32, 32, 3) and tuple(mc.shape) == (4, 32, 32, 1)
-    np.testing.assert_allclose(backend.to_numpy(out), inference.complete(C, xc, mc, context_pad=4), atol=1e-5)
+    np.testing.assert_allclose(backend.to_numpy(out), inference.complete(C, xc, mc, context_pad=4), atol=1e-4)
     assert C.context_pad == 4 and len(t.run(2)) == 2
     assert len(phases.Phase3(C, D, data, batch_size=4, show=False, context_pad=4).run(1)) == 1
     # inference mirrors as the network was trained unless told otherwise
     C2 = cm.completion_network(None, 0.125, context_pad=4)
     C2.set_weights(C.get_weights())
     np.testing.assert_allclose(inference.complete(C2, data[:2], m[:2, 4:36, 4:36]),
-                               inference.complete(C, data[:2], m[:2, 4:36, 4:36]), atol=1e-5)
+                               inference.complete(C, data[:2], m[:2, 4:36, 4:36]), atol=1e-4)
     assert not np.allclose(inference.complete(C2, data[:2], m[:2, 4:36, 4:36], context_pad=0),
                            inference.complete(C2, data[:2], m[:2, 4:36, 4:36]))
     assert cm.completion_network(None, 0.125, context_pad=6).context_pad == 6
@@ -210,10 +210,10 @@ def test_self_ensemble_averages_c_on_the_image_and_its_mirror_image():
     m[:, 2:9, 1:7] = 1
     both = inference.complete(net, x, m, self_ensemble=True)
     mirrored = inference.complete(net, x[:, :, ::-1], m[:, :, ::-1])[:, :, ::-1]
-    np.testing.assert_allclose(both, 0.5 * (inference.complete(net, x, m) + mirrored), atol=1e-6)
+    np.testing.assert_allclose(both, 0.5 * (inference.complete(net, x, m) + mirrored), atol=1e-5)
     ens = cm.completion_network(None, 0.125, self_ensemble=True)
     ens.set_weights(net.get_weights())
-    np.testing.assert_allclose(inference.complete(ens, x, m), both, atol=1e-5)     # the network's default
+    np.testing.assert_allclose(inference.complete(ens, x, m), both, atol=1e-4)     # the network's default
     with pytest.raises(InpaintkitError, match="self_ensemble: expected True or False"):
         inference.complete(net, x, m, self_ensemble="yes")
 
@@ -224,7 +224,7 @@ def test_complete_runs_in_bounded_batches():
     m = np.zeros((5, 16, 16, 1), "float32")
     m[:, 4:10, 4:10] = 1
     np.testing.assert_allclose(inference.complete(net, x, m, batch_size=2), inference.complete(net, x, m),
-                               atol=1e-5)
+                               atol=1e-4)       # other batch shapes may take other oneDNN kernels
 
 
 def test_phase1_frozen_discriminator_untouched_in_phase2(data):
