@@ -148,7 +148,8 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--mask", required=True, help="image of the same size, non-zero = hole")
     i.add_argument("--method", default="telea")
     i.add_argument("--out", required=True)
-    i.add_argument("--weights", default=None, help="a .weights.h5 file (learned methods) instead of the shipped one")
+    i.add_argument("--weights", default=None, help="a .weights.h5 file (learned methods) instead of the shipped one; "
+                                                    "for glcic also a shipped name, e.g. glcic_photos_phase1")
     i.add_argument("--seed", type=int, default=0)
     i.set_defaults(fn=cmd_inpaint)
     return p

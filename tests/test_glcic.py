@@ -218,6 +218,20 @@ def test_self_ensemble_averages_c_on_the_image_and_its_mirror_image():
         inference.complete(net, x, m, self_ensemble="yes")
 
 
+def test_inpaint_image_takes_a_shipped_name_or_a_file(tmp_path):
+    if not inference.shipped():
+        pytest.skip("no shipped GLCIC weights")
+    name = inference.shipped()[0]
+    img = smooth_images(1, 40)[0]
+    m = np.zeros((40, 40, 1), "float32")
+    m[10:25, 12:30] = 1
+    by_name = inference.inpaint_image(img, m, weights=name)
+    net = inference.load_shipped(name)
+    np.testing.assert_allclose(by_name, inference.inpaint(img, m, model=net), atol=1e-5)
+    with pytest.raises(InpaintkitError, match="weights"):
+        inference.inpaint_image(img, m, weights=str(tmp_path / "missing.weights.h5"))
+
+
 def test_complete_runs_in_bounded_batches():
     net = cm.completion_network(None, 0.125)
     x = smooth_images(5, 16)

@@ -122,8 +122,10 @@ def _finish(fill, images, masks, postprocess: bool) -> np.ndarray:
 
 def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
     """The kit's learned-method signature (``python -m inpaintkit inpaint --method glcic``):
-    shipped photo model by default, ``weights`` = your own ``.weights.h5`` (same architecture)."""
-    model = load_shipped() if weights is None else load_file(weights)
+    shipped photo model by default; ``weights``: another shipped GLCIC name (``glcic_photos_phase1``,
+    the MSE-only network with the higher hole PSNR) or your own ``.weights.h5`` (same architecture)."""
+    model = load_shipped() if weights is None else \
+        load_shipped(weights) if weights in shipped() else load_file(weights)
     return inpaint(image, mask, model=model, postprocess=True)
 
 
