@@ -2,7 +2,8 @@
 
 ``METHODS`` maps a name to ``"module:function"``, imported only when used. Learned methods
 follow one signature, ``fn(image (H, W, 3), mask (H, W, 1), *, weights=None, seed=0) -> (H, W, 3)``
-(``weights``: a ``.weights.h5`` file instead of the shipped one); the classical ones are
+(``weights``: a ``.weights.h5`` file instead of the shipped one; for ``glcic`` also a shipped
+name); the classical ones are
 :mod:`inpaintkit.baselines` and take no weights::
 
     methods.inpaint(image, mask, "telea")              # -> image, exact outside the hole
@@ -141,7 +142,13 @@ def inpaint_file(image_path, mask_path, out_path, method: str = "telea", weights
         fail("method", "one of " + ", ".join(METHODS), repr(method))
     _check_out(out_path)
     if weights is not None and not Path(weights).is_file():
-        fail("weights", "an existing .weights.h5 file", repr(str(weights)))
+        names = []
+        if method == "glcic":                   # the shipped GLCIC names (without importing a backend)
+            from .weights import glcic_names
+            names = glcic_names()
+        if str(weights) not in names:
+            fail("weights", "an existing .weights.h5 file" + (f" or a shipped name ({', '.join(names)})" if names else ""),
+                 repr(str(weights)))
     image = read_image(image_path)
     mask = read_mask(mask_path)
     if mask.shape[:2] != image.shape[:2]:

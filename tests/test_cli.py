@@ -59,6 +59,17 @@ def test_inpaint_good_path(files, method):
     assert not np.array_equal(got[mask > 0], img[mask > 0])   # the hole was actually filled
 
 
+def test_inpaint_glcic_takes_a_shipped_name_as_weights(files):
+    d, img, mask = files
+    res = run("inpaint", d / "image.png", "--mask", d / "mask.png", "--method", "glcic", "--weights", "glcic_toycars",
+              "--out", d / "glcic.png")
+    assert res.returncode == 0, res.stderr
+    got = np.asarray(Image.open(d / "glcic.png"))
+    assert np.array_equal(got[mask == 0], img[mask == 0]) and not np.array_equal(got[mask > 0], img[mask > 0])
+    assert_clean_failure(run("inpaint", d / "image.png", "--mask", d / "mask.png", "--method", "glcic", "--weights",
+                             "glcic_nope", "--out", d / "o.png"), "weights", "glcic_photos_phase1", "glcic_nope")
+
+
 def test_inpaint_empty_mask_returns_the_image(files):
     d, img, _ = files
     res = run("inpaint", d / "image.png", "--mask", d / "empty.png", "--out", d / "same.png")

@@ -35,7 +35,7 @@ def load_shipped(name: str = DEFAULT):
 
 def shipped() -> list[str]:
     from .. import weights
-    return [n for n in weights.names() if n.startswith("glcic_") and not n.endswith("_disc")]
+    return weights.glcic_names()
 
 
 def load_file(path, like: str = DEFAULT):

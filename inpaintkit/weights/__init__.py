@@ -35,6 +35,11 @@ def names() -> list[str]:
     return sorted(manifest())
 
 
+def glcic_names() -> list[str]:
+    """The shipped GLCIC completion networks (not their discriminators)."""
+    return [n for n in names() if n.startswith("glcic_") and not n.endswith("_disc")]
+
+
 def available(name: str) -> bool:
     return name in manifest() and (HERE / manifest()[name]["file"]).exists()
 
