@@ -129,15 +129,19 @@ def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
     return inpaint(image, mask, model=model, postprocess=True)
 
 
-def evaluate(model, images, masks, postprocess: bool = False) -> dict:
+def evaluate(model, images, masks, postprocess: bool = False, *, also_postprocessed: bool = False) -> dict:
     """Metrics of C (composite, optional post-processing) and of OpenCV Telea on the same holes:
-    ``{'glcic': {...}, 'telea': {...}}`` with ``inpaintkit.metrics.evaluate``'s keys."""
+    ``{'glcic': {...}, 'telea': {...}}`` with ``inpaintkit.metrics.evaluate``'s keys;
+    ``also_postprocessed`` adds ``'glcic_postprocessed'`` from the same run of C."""
     from ..baselines import telea
     from ..metrics import evaluate as ev
     images = check_images("images", images, batched=True)
     masks = check_masks("masks", masks, like=images)
-    ours = inpaint(images, masks, model=model, postprocess=postprocess)
-    return {"glcic": ev(ours, images, masks), "telea": ev(telea(images, masks), images, masks)}
+    raw = np.clip(complete(model, images, masks), 0.0, 1.0)
+    out = {"glcic": ev(_finish(raw, images, masks, postprocess), images, masks)}
+    if also_postprocessed:
+        out["glcic_postprocessed"] = ev(_finish(raw, images, masks, True), images, masks)
+    return out | {"telea": ev(telea(images, masks), images, masks)}
 
 
 def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: int | None = None,
