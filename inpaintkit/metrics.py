@@ -12,6 +12,11 @@ per-image values are averaged (the usual way papers report them).
             \mathrm{PSNR}_{hole} = 10 \log_{10} \frac{1}{\mathrm{MSE}_{hole}}
 
   Images of a batch with an empty hole are skipped; a batch without any hole gives ``nan``.
+* ``hole_sharpness`` = how much fine detail the hole has compared with the real image: the
+  absolute 4-neighbour Laplacian of the grey image summed over the hole, divided by the same sum
+  on the target, pooled over a batch. 1 = as much detail as the real image, 0 = a flat colour,
+  above 1 = more high-frequency energy than real (noise, checkerboards). Not a quality score by
+  itself; it shows the other axis that PSNR (which rewards the blurry average) cannot.
 * ``ssim``  = scikit-image ``structural_similarity`` over the whole image, ``channel_axis=-1``,
   ``data_range=1``, a uniform **7 x 7 window** (its default); images smaller than 7 px use the
   largest odd window that fits (>= 3).
@@ -107,6 +112,23 @@ def hole_psnr(pred, target, mask, data_range: float = 1.0) -> float:
     pred, target, mask = _triple(pred, target, mask)
     mses = _hole_means((pred.astype(np.float64) - target) ** 2, mask)
     return float(np.mean([_db(m, data_range) for m in mses])) if mses.size else float("nan")
+
+
+def _laplacian(x):
+    """|4-neighbour Laplacian| of the grey (channel-mean) images, interior pixels (N, H-2, W-2)."""
+    g = x.mean(-1, dtype=np.float64)
+    return np.abs(4 * g[:, 1:-1, 1:-1] - g[:, :-2, 1:-1] - g[:, 2:, 1:-1] - g[:, 1:-1, :-2] - g[:, 1:-1, 2:])
+
+
+def hole_sharpness(pred, target, mask) -> float:
+    """Fine detail in the hole relative to the real image: sum of |Laplacian(pred)| over the hole
+    / the same for ``target`` (grey, interior pixels, pooled over a batch so that a flat target
+    cannot blow one image's ratio up). 1 = as detailed as the real image, 0 = flat; ``nan`` if
+    no hole pixel (or the target is flat there)."""
+    pred, target, mask = _triple(pred, target, mask)
+    inner = mask[:, 1:-1, 1:-1, 0]
+    real = float((_laplacian(target) * inner).sum())
+    return float((_laplacian(pred) * inner).sum() / real) if real > 0 else float("nan")
 
 
 def evaluate(pred, target, mask) -> dict[str, float]:

@@ -8,7 +8,11 @@ the other way round. Each argument is a shipped name or a ``.weights.h5`` with t
 ``--like``; ``--precise-bn N`` re-estimates BatchNorm statistics over N training batches first;
 ``--context-pad PX`` mirrors each image and its hole by PX pixels before the network sees it and
 ``--self-ensemble on|off`` averages C on each image and its mirror image (defaults: as the
-network is shipped, the manifest's config of ``--like``).
+network is shipped, the manifest's config of ``--like``). ``--toward W --t T [T ...]`` scores,
+instead of each network A, the network interpolation (1 - T)·A + T·W at each T
+(:mod:`inpaintkit.glcic.interpolation`), e.g. the MSE-to-GAN curve::
+
+    python scripts/eval_glcic.py glcic_photos_phase1 --toward glcic_photos --t 0 0.25 0.5 0.75 1 --split val
 """
 import argparse
 import json
@@ -38,12 +42,21 @@ def main(argv=None):
     p.add_argument("--context-pad", type=int, default=None, metavar="PX",
                    help="mirror the image and its hole by PX pixels before C sees it (inference.complete; "
                         "default: as the network was trained)")
+    p.add_argument("--toward", default=None, metavar="W",
+                   help="score the interpolation (1-T)*weights + T*W instead (shipped name or .weights.h5)")
+    p.add_argument("--t", type=float, nargs="+", default=None, metavar="T",
+                   help="interpolation weights in [0, 1] for --toward (default 0 0.25 0.5 0.75 1)")
     a = p.parse_args(argv)
     if a.n < 1:
         p.error(f"--n: expected at least 1 image, got {a.n}")
+    if a.t is not None and a.toward is None:
+        p.error("--t: only with --toward W (the network to interpolate toward)")
+    ts = [None] if a.toward is None else (a.t or [0.0, 0.25, 0.5, 0.75, 1.0])
+    if any(t is not None and not 0 <= t <= 1 for t in ts):
+        p.error(f"--t: expected numbers in [0, 1], got {a.t}")
 
     from inpaintkit import weights
-    from inpaintkit.glcic import inference, phases
+    from inpaintkit.glcic import inference, interpolation, phases
     from train_glcic import load_data, test_images
 
     like = a.like or f"glcic_{a.data}"
@@ -53,19 +66,27 @@ def main(argv=None):
     else:
         images = load_data(a.data, 8, size, 0)[1][:a.n]
     train = load_data(a.data, 2000, size, 0)[0] if a.precise_bn else None
-    for w in a.weights:
+
+    def load(w):
         named = not w.endswith(".h5")         # a shipped name is built as itself
-        model = inference.load_file(weights.path(w) if named else w, like=w if named and not a.like else like)
-        if a.context_pad is not None:
-            model.context_pad = a.context_pad
-        if a.self_ensemble is not None:
-            model.self_ensemble = a.self_ensemble == "on"
-        if a.precise_bn:
-            phases.precise_batchnorm(model, train, model.mean_pixel, a.precise_bn, 16, "mixed", 0, model.context_pad)
-        res = inference.versus_telea(model, images)
-        print(json.dumps({"weights": w, "split": a.split, "n": len(images), "size": size,
-                          "precise_bn": a.precise_bn, "context_pad": model.context_pad,
-                          "self_ensemble": model.self_ensemble, **res}), flush=True)
+        return inference.load_file(weights.path(w) if named else w, like=w if named and not a.like else like)
+
+    toward = load(a.toward) if a.toward else None
+    for w in a.weights:
+        base = load(w)
+        for t in ts:
+            model = base if t is None else interpolation.interpolate(base, toward, t)
+            if a.context_pad is not None:
+                model.context_pad = a.context_pad
+            if a.self_ensemble is not None:
+                model.self_ensemble = a.self_ensemble == "on"
+            if a.precise_bn:
+                phases.precise_batchnorm(model, train, model.mean_pixel, a.precise_bn, 16, "mixed", 0, model.context_pad)
+            res = inference.versus_telea(model, images)
+            print(json.dumps({"weights": w, "split": a.split, "n": len(images), "size": size,
+                              **({} if t is None else {"toward": a.toward, "t": t}), "precise_bn": a.precise_bn,
+                              "context_pad": model.context_pad, "self_ensemble": model.self_ensemble, **res}),
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -406,3 +406,44 @@ def test_context_pad_runs_c_on_the_mirrored_image_and_hole_and_crops_back():
     for bad in (-1, 30, 2.5):
         with pytest.raises(InpaintkitError, match="context_pad"):
             inference.complete(net, img, m, context_pad=bad)
+
+
+def test_network_interpolation_mixes_every_weight_and_runs_as_the_mse_network():
+    from inpaintkit.glcic import interpolation
+    keras.utils.set_random_seed(0)
+    a = cm.completion_network(None, 0.125, mean_pixel=(0.4, 0.5, 0.6), context_pad=4, self_ensemble=True)
+    b = cm.completion_network(None, 0.125, mean_pixel=(0.4, 0.5, 0.6), context_pad=4, self_ensemble=True)
+    wa, wb = a.get_weights(), b.get_weights()
+    assert any(not np.array_equal(x, y) for x, y in zip(wa, wb))
+    for t in (0, 1, 0.25):
+        net = interpolation.interpolate(a, b, t)
+        for x, y, z in zip(wa, wb, net.get_weights()):          # BatchNorm statistics included
+            np.testing.assert_allclose(z, (1 - t) * x + t * y, atol=1e-7)
+        assert (net.mean_pixel, net.context_pad, net.self_ensemble) == ((0.4, 0.5, 0.6), 4, True)
+    assert interpolation.interpolate(a, b, 0.5, into=net) is net             # re-mixed in place
+    img = smooth_images(2, 32, seed=4)
+    m = np.zeros((2, 32, 32, 1), np.float32)
+    m[:, 8:20, 10:22] = 1
+    np.testing.assert_allclose(inference.complete(interpolation.interpolate(a, b, 0.0), img, m),
+                               inference.complete(a, img, m), atol=1e-4)
+    curve = interpolation.curve(a, b, img, m, ts=(0, 1))
+    assert set(curve) == {0.0, 1.0} and set(curve[0.0]) == {"hole_psnr", "sharpness"}
+    assert curve[0.0]["hole_psnr"] == pytest.approx(
+        __import__("inpaintkit").metrics.hole_psnr(inference.inpaint(img * (1 - m), m, model=a, postprocess=False),
+                                                  img, m), abs=1e-3)
+    widget, state = interpolation.explorer(a, b, img, m, t=0.0, show=False)
+    first = state["results"].copy()
+    state["controls"]["t"].value = 1.0
+    assert state["calls"] == 2 and len(state["hole_psnr"]) == 2 and not np.allclose(first, state["results"])
+
+
+def test_network_interpolation_names_bad_input():
+    from inpaintkit.glcic import interpolation
+    a = cm.completion_network(None, 0.125)
+    for kwargs, name in (({"t": 1.5}, "t"), ({"t": "half"}, "t"), ({"gan": cm.completion_network(None, 0.25)}, "gan"),
+                         ({"gan": cm.completion_network(None, 0.125, context_pad=4)}, "context_pad"),
+                         ({"gan": "no_such_net"}, "gan"), ({"gan": np.zeros(3)}, "gan"),
+                         ({"into": cm.completion_network(None, 0.25)}, "into")):
+        args = {"mse": a, "gan": cm.completion_network(None, 0.125), "t": 0.5} | kwargs
+        with pytest.raises(InpaintkitError, match=name):
+            interpolation.interpolate(**args)

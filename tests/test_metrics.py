@@ -106,3 +106,22 @@ def test_pivot_puts_one_metric_in_a_grid():
     lines = t.splitlines()
     assert lines[0] == "| hole PSNR (dB) ↑ | centre | strokes |"
     assert lines[2] == "| telea | 20.00 | 7.00 |" and lines[3] == "| ns |  | 20.00 |"
+
+
+def test_hole_sharpness_is_one_for_the_real_image_below_for_blur_zero_for_flat():
+    import cv2
+    rng = np.random.default_rng(0)
+    target = rng.uniform(size=(3, 24, 24, 3)).astype("float32")
+    mask = np.zeros((3, 24, 24, 1), np.float32)
+    mask[:, 6:18, 6:18] = 1
+    assert metrics.hole_sharpness(target, target, mask) == pytest.approx(1.0)
+    blurred = np.stack([cv2.GaussianBlur(im, (5, 5), 1.5) for im in target])
+    assert metrics.hole_sharpness(blurred, target, mask) < 0.5
+    flat = target * (1 - mask) + 0.5 * mask                     # a flat colour inside the hole
+    inner = np.zeros_like(mask)
+    inner[:, 8:16, 8:16] = 1                                    # away from the hole's edge
+    assert metrics.hole_sharpness(flat, target, inner) == 0.0
+    assert metrics.hole_sharpness(0.5 * target, target, mask) == pytest.approx(0.5)   # linear in detail
+    assert np.isnan(metrics.hole_sharpness(target, target, np.zeros_like(mask)))
+    with pytest.raises(InpaintkitError, match="pred"):
+        metrics.hole_sharpness(target[:, :20], target, mask)

@@ -90,3 +90,17 @@ def test_eval_glcic_prints_the_bar_per_weights_and_names_bad_input(tmp_path):
                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
         assert e.returncode in (1, 2) and expected in e.stderr and "Traceback" not in e.stderr, e.stderr[-2000:]
+
+
+def test_eval_glcic_interpolates_toward_a_second_network(tmp_path):
+    import json
+    log = run("eval_glcic.py", "glcic_toycars_phase1", "--toward", "glcic_toycars", "--t", "0", "1", "--data",
+              "toycars", "--n", "2", tmp_path=tmp_path)
+    rows = [json.loads(line) for line in log.strip().splitlines() if line.startswith("{")]
+    assert [(r["weights"], r["toward"], r["t"]) for r in rows] == [("glcic_toycars_phase1", "glcic_toycars", 0.0),
+                                                                     ("glcic_toycars_phase1", "glcic_toycars", 1.0)]
+    assert "sharpness" in rows[0]["strokes"]["glcic"]
+    for args, expected in ((["--t", "0.5"], "--toward"), (["--toward", "glcic_toycars", "--t", "2"], "[0, 1]")):
+        e = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_glcic.py"), "glcic_toycars", *args],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert e.returncode == 2 and expected in e.stderr and "Traceback" not in e.stderr, e.stderr[-2000:]

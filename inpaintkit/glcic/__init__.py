@@ -4,4 +4,5 @@
 * :mod:`.discriminators` the global + local context discriminators D
 * :mod:`.phases`         the three training phases: ``Phase1`` (MSE), ``Phase2`` (D alone), ``Phase3`` (joint)
 * :mod:`.inference`      ``inpaint(image, mask)`` at any size, shipped weights, post-processing
+* :mod:`.interpolation`  network interpolation between the MSE and the GAN network (ESRGAN; not in the paper)
 """

@@ -148,13 +148,14 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
                  self_ensemble: bool | None = None) -> dict:
     """Hole PSNR and SSIM of C (raw, and with the paper's post-processing) against OpenCV Telea on
     :func:`inpaintkit.evaluation.eval_masks` (fixed seeded boxes and strokes) at the images' size:
-    ``{kind: {method: {'hole_psnr', 'ssim', 'wins'}, 'hole_fraction': f}}``; ``wins`` is the share
+    ``{kind: {method: {'hole_psnr', 'ssim', 'sharpness', 'wins'}, 'hole_fraction': f}}``
+    (``sharpness``: :func:`inpaintkit.metrics.hole_sharpness`); ``wins`` is the share
     of images whose hole PSNR beats Telea's. The bar the shipped photo weights are held to
     (by default run as the network says, ``model.context_pad`` and ``model.self_ensemble``;
     see :func:`complete`)."""
     from ..baselines import telea
     from ..evaluation import eval_masks
-    from ..metrics import hole_psnr, ssim
+    from ..metrics import hole_psnr, hole_sharpness, ssim
     images = check_images("images", images, batched=True)
     out = {}
     for kind, m in eval_masks(len(images), images.shape[1], kinds).items():
@@ -163,7 +164,8 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
         fills = {"glcic": _finish(raw, x, m, postprocess=False), "glcic_postprocessed": _finish(raw, x, m, True),
                  "telea": telea(x, m)}
         per = {k: np.array([hole_psnr(f[i], images[i], m[i]) for i in range(len(images))]) for k, f in fills.items()}
-        out[kind] = {k: {"hole_psnr": round(float(per[k].mean()), 3), "ssim": round(ssim(f, images), 4)}
+        out[kind] = {k: {"hole_psnr": round(float(per[k].mean()), 3), "ssim": round(ssim(f, images), 4),
+                         "sharpness": round(hole_sharpness(f, images, m), 3)}
                      | ({} if k == "telea" else {"wins": round(float((per[k] > per["telea"]).mean()), 3)})
                      for k, f in fills.items()}
         out[kind]["hole_fraction"] = round(float(m.mean()), 4)

@@ -1,0 +1,123 @@
+r"""Network interpolation between the MSE-trained and the GAN-trained completion network.
+
+Not in GLCIC's paper; from Wang et al. (2018), ESRGAN §3.4. Phase 3 starts from phase 1's
+weights, so C after phase 1 (masked MSE: the best PSNR, blurry) and C after phase 3 (MSE +
+α·GAN: sharper, lower PSNR) lie in one basin and every weight can be mixed:
+
+.. math:: \theta(t) = (1 - t)\,\theta_{\mathrm{MSE}} + t\,\theta_{\mathrm{GAN}}, \qquad t \in [0, 1]
+
+``t = 0`` is the MSE network, ``t = 1`` the GAN one; in between trades PSNR for detail without
+retraining (Blau & Michaeli's perception-distortion trade-off, one network per point)::
+
+    from inpaintkit.glcic import interpolation
+    net = interpolation.interpolate("glcic_photos_phase1", "glcic_photos", 0.5)
+    interpolation.curve(net_mse, net_gan, images, masks)     # {t: hole PSNR, sharpness}
+
+BatchNorm's moving statistics are mixed the same way; they are then an approximation of the
+mixed network's own statistics (measured, not assumed: docs/benchmarks.md).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from ..errors import check_float, check_images, check_masks, describe, fail
+
+TS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _network(name: str, net):
+    """A completion network from a model or a shipped GLCIC name."""
+    from .inference import load_shipped, shipped
+    if isinstance(net, str):
+        if net not in shipped():
+            fail(name, f"a completion network or a shipped GLCIC name ({', '.join(shipped())})", repr(net))
+        return load_shipped(net)
+    if not isinstance(net, keras.Model):
+        fail(name, "a completion network (keras.Model) or a shipped GLCIC name", describe(net))
+    return net
+
+
+def check_pair(mse, gan):
+    """The two networks, checked to be one architecture run the same way (same weight shapes,
+    mean pixel, context padding and self-ensemble)."""
+    mse, gan = _network("mse", mse), _network("gan", gan)
+    shapes = [tuple(w.shape) for w in mse.weights], [tuple(w.shape) for w in gan.weights]
+    if shapes[0] != shapes[1]:
+        fail("gan", f"a network with the architecture of mse ({len(shapes[0])} weights, "
+                    f"{mse.count_params():,} parameters)", f"{len(shapes[1])} weights, {gan.count_params():,} parameters")
+    for attr, default in (("mean_pixel", (0.5, 0.5, 0.5)), ("context_pad", 0), ("self_ensemble", False)):
+        a, b = getattr(mse, attr, default), getattr(gan, attr, default)
+        if not np.allclose(a, b, atol=1e-6):
+            fail("gan", f"{attr} {a} like mse (both must be run the same way)", b)
+    return mse, gan
+
+
+def interpolate(mse, gan, t: float, into=None):
+    """The completion network with weights ``(1 - t)·mse + t·gan`` (``t`` in [0, 1]).
+
+    ``mse``, ``gan``: completion networks of one architecture or shipped GLCIC names
+    (``"glcic_photos_phase1"``, ``"glcic_photos"``). ``into``: a network of that architecture to
+    overwrite (a slider re-mixes without rebuilding); default a new one. It runs as ``mse`` does
+    (``mean_pixel``, ``context_pad``, ``self_ensemble``)."""
+    t = check_float("t", t, minimum=0.0, maximum=1.0)
+    mse, gan = check_pair(mse, gan)
+    if into is None:
+        into = keras.models.clone_model(mse)
+    elif not isinstance(into, keras.Model) or [tuple(w.shape) for w in into.weights] != [tuple(w.shape) for w in mse.weights]:
+        fail("into", "a network with the architecture of mse", describe(into))
+    into.set_weights([(1 - t) * a + t * b for a, b in zip(mse.get_weights(), gan.get_weights())])
+    for attr in ("mean_pixel", "context_pad", "self_ensemble"):
+        setattr(into, attr, getattr(mse, attr, getattr(into, attr, None)))
+    return into
+
+
+def curve(mse, gan, images, masks, ts=TS, postprocess: bool = False) -> dict:
+    """Hole PSNR and :func:`inpaintkit.metrics.hole_sharpness` of the interpolated network at each
+    ``t`` in ``ts``, on ``images`` with holes ``masks``: ``{t: {'hole_psnr', 'sharpness'}}``."""
+    from ..metrics import hole_psnr, hole_sharpness
+    from .inference import inpaint
+    images = check_images("images", images, batched=True)
+    masks = check_masks("masks", masks, like=images)
+    ts = [check_float("ts", t, 0.0, 1.0) for t in np.atleast_1d(ts)]
+    mse, gan = check_pair(mse, gan)
+    net, out = None, {}
+    for t in ts:
+        net = interpolate(mse, gan, t, into=net)
+        fill = inpaint(images * (1 - masks), masks, model=net, postprocess=postprocess)
+        out[t] = {"hole_psnr": hole_psnr(fill, images, masks), "sharpness": hole_sharpness(fill, images, masks)}
+    return out
+
+
+def explorer(mse, gan, images, masks, t: float = 0.5, postprocess: bool = False, show: bool = True):
+    """Widget: a slider ``t`` from the MSE network (0) to the GAN network (1) -> each image's fill,
+    its hole PSNR and the batch's sharpness, live.
+
+    Returns ``(widget, state)``; ``state['controls']['t']`` is the slider (set ``.value`` from
+    Python to update), ``state['results']`` the fills, ``state['hole_psnr']`` (per image) and
+    ``state['sharpness']``."""
+    import ipywidgets as W
+
+    from ..metrics import hole_psnr, hole_sharpness
+    from .inference import inpaint
+    images = check_images("images", images, batched=True)
+    masks = check_masks("masks", masks, like=images)
+    mse, gan = check_pair(mse, gan)
+    t = check_float("t", t, 0.0, 1.0)
+    state: dict = {"calls": 0, "net": None}
+    slider = W.FloatSlider(value=t, min=0.0, max=1.0, step=0.125, continuous_update=False,
+                           description="t: MSE → GAN", style={"description_width": "initial"})
+    state["controls"] = {"t": slider}
+
+    def update(t):
+        state["net"] = interpolate(mse, gan, t, into=state["net"])
+        fill = inpaint(images * (1 - masks), masks, model=state["net"], postprocess=postprocess)
+        state.update(results=fill, calls=state["calls"] + 1, sharpness=hole_sharpness(fill, images, masks),
+                     hole_psnr=[hole_psnr(f, im, m) for f, im, m in zip(fill, images, masks)])
+        if show:
+            from ..plotting import show_images
+            show_images(list(fill), [f"{p:.1f} dB" for p in state["hole_psnr"]], size=1.8,
+                        suptitle=f"t = {t:.3f}: sharpness {state['sharpness']:.2f} (real image = 1)")
+
+    return W.interactive(update, t=slider), state
+
