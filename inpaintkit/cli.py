@@ -43,9 +43,49 @@ def cmd_check(args) -> int:
     return 0 if ok else 1
 
 
+POLL_S = 0.5
+
+
+def _polling(get_msg):
+    """``get_msg(timeout)`` of a kernel client's shell channel, polled in ``POLL_S`` slices.
+
+    nbclient waits for a cell's reply with one ``get_msg(timeout=T)`` (T = None: forever); after a
+    cell that displays an ipywidget that wait sometimes misses the reply's wake-up and only sees
+    it when T runs out (jupyter/nbclient#312, open): a notebook run then hangs forever, or for the
+    whole per-cell timeout. Asking again every half second finds the reply that is already there."""
+    import inspect
+    from queue import Empty
+
+    async def get(timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = POLL_S if deadline is None else min(POLL_S, max(0.0, deadline - time.monotonic()))
+            try:
+                msg = get_msg(timeout=left)
+                return await msg if inspect.isawaitable(msg) else msg
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+    return get
+
+
+def notebook_client(nb, path: Path, timeout):
+    """An ``nbclient.NotebookClient`` for ``nb`` run in ``path``'s folder, with :func:`_polling`
+    on the shell channel."""
+    from nbclient import NotebookClient
+
+    class Client(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            kc.shell_channel.get_msg = _polling(kc.shell_channel.get_msg)
+            return kc
+
+    return Client(nb, timeout=timeout, kernel_name="python3",
+                  resources={"metadata": {"path": str(path.parent.resolve())}})
+
+
 def cmd_run(args) -> int:
     import nbformat
-    from nbclient import NotebookClient
 
     from . import presets
     presets.get(args.preset)
@@ -61,8 +101,7 @@ def cmd_run(args) -> int:
                 raise InpaintkitError(f"notebook: expected an existing .ipynb file, got {name!r}")
             nb = nbformat.read(path, as_version=4)
             t0 = time.perf_counter()
-            client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
-                                    resources={"metadata": {"path": str(path.parent.resolve())}})
+            client = notebook_client(nb, path, args.timeout)
             try:
                 client.execute()
             except Exception as e:  # noqa: BLE001 - a failing cell: report it, keep the partial copy

@@ -135,3 +135,37 @@ def test_run_strips_tensorflow_start_up_lines_from_saved_notebooks():
     assert strip_tf_noise(nb) == 6
     outs = nb.cells[0].outputs
     assert [o.name for o in outs] == ["stderr", "stdout"] and outs[0].text == "UserWarning: real\n"
+
+
+def test_run_polls_the_shell_channel_so_a_missed_wake_up_cannot_hang_a_widget_cell():
+    """nbclient#312: after a widget cell one long get_msg(timeout=T) can miss the reply until T
+    runs out. The runner's client asks in short slices instead: a reply that is there is found."""
+    import asyncio
+    import time
+    from queue import Empty
+
+    from inpaintkit import cli
+
+    calls = []
+
+    async def missed_then_there(timeout=None):       # like the stuck channel: only a new ask sees it
+        calls.append(timeout)
+        if len(calls) < 3:
+            await asyncio.sleep(min(timeout, 0.05))
+            raise Empty
+        return {"msg": "reply"}
+
+    t0 = time.monotonic()
+    assert asyncio.run(cli._polling(missed_then_there)(timeout=None)) == {"msg": "reply"}
+    assert len(calls) == 3 and all(t is not None and t <= cli.POLL_S for t in calls)
+    assert time.monotonic() - t0 < 5
+
+    async def never(timeout=None):
+        await asyncio.sleep(timeout)
+        raise Empty
+
+    t0 = time.monotonic()
+    with pytest.raises(Empty):                        # a real timeout still ends as nbclient expects
+        asyncio.run(cli._polling(never)(timeout=1.2))
+    assert 1.1 < time.monotonic() - t0 < 3
+    assert asyncio.run(cli._polling(lambda timeout=None: {"sync": True})()) == {"sync": True}   # a blocking client

@@ -447,3 +447,15 @@ def test_network_interpolation_names_bad_input():
         args = {"mse": a, "gan": cm.completion_network(None, 0.125), "t": 0.5} | kwargs
         with pytest.raises(InpaintkitError, match=name):
             interpolation.interpolate(**args)
+
+
+def test_clone_copies_weights_and_how_the_network_is_run_and_is_independent():
+    a = cm.completion_network(None, 0.125, mean_pixel=(0.1, 0.2, 0.3), context_pad=2, self_ensemble=True)
+    b = cm.clone(a)
+    assert b is not a and (b.mean_pixel, b.context_pad, b.self_ensemble) == ((0.1, 0.2, 0.3), 2, True)
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(x, y)
+    b.set_weights([np.zeros_like(w) for w in b.get_weights()])
+    assert any(np.abs(w).sum() > 0 for w in a.get_weights())
+    with pytest.raises(InpaintkitError, match="model"):
+        cm.clone("glcic_photos")

@@ -90,6 +90,23 @@ def completion_network(size: int | None = None, width: float = 1.0, dilation: bo
     return model
 
 
+ATTRIBUTES = ("mean_pixel", "context_pad", "self_ensemble")   # how a network is run (inference.complete)
+
+
+def clone(model) -> keras.Model:
+    """A copy of completion network ``model``: same architecture, weights (BatchNorm statistics
+    included) and the attributes it is run with (``mean_pixel``, ``context_pad``, ``self_ensemble``);
+    training the copy leaves ``model`` as it was."""
+    if not isinstance(model, keras.Model):
+        raise InpaintkitError(f"model: expected a completion network (keras.Model), got {type(model).__name__}")
+    twin = keras.models.clone_model(model)
+    twin.set_weights(model.get_weights())
+    for attr in ATTRIBUTES:
+        if hasattr(model, attr):
+            setattr(twin, attr, getattr(model, attr))
+    return twin
+
+
 def check_context_pad(context_pad, size: int | None = None, even: bool = True) -> int:
     """``context_pad`` as an int: given the image ``size``, smaller than it (a mirror needs that
     many pixels to reflect); ``even`` for training, so a side divisible by 4 stays so."""

@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from ..errors import check_float, check_images, check_masks, describe, fail
+from .completion import ATTRIBUTES, DEFAULT_MEAN_PIXEL, clone
 
 TS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -46,7 +47,7 @@ def check_pair(mse, gan):
     if shapes[0] != shapes[1]:
         fail("gan", f"a network with the architecture of mse ({len(shapes[0])} weights, "
                     f"{mse.count_params():,} parameters)", f"{len(shapes[1])} weights, {gan.count_params():,} parameters")
-    for attr, default in (("mean_pixel", (0.5, 0.5, 0.5)), ("context_pad", 0), ("self_ensemble", False)):
+    for attr, default in zip(ATTRIBUTES, (DEFAULT_MEAN_PIXEL, 0, False)):
         a, b = getattr(mse, attr, default), getattr(gan, attr, default)
         if not np.allclose(a, b, atol=1e-6):
             fail("gan", f"{attr} {a} like mse (both must be run the same way)", b)
@@ -63,11 +64,11 @@ def interpolate(mse, gan, t: float, into=None):
     t = check_float("t", t, minimum=0.0, maximum=1.0)
     mse, gan = check_pair(mse, gan)
     if into is None:
-        into = keras.models.clone_model(mse)
+        into = clone(mse)
     elif not isinstance(into, keras.Model) or [tuple(w.shape) for w in into.weights] != [tuple(w.shape) for w in mse.weights]:
         fail("into", "a network with the architecture of mse", describe(into))
     into.set_weights([(1 - t) * a + t * b for a, b in zip(mse.get_weights(), gan.get_weights())])
-    for attr in ("mean_pixel", "context_pad", "self_ensemble"):
+    for attr in ATTRIBUTES:
         setattr(into, attr, getattr(mse, attr, getattr(into, attr, None)))
     return into
 

@@ -84,10 +84,8 @@ print(f"mse {float(mse):.4f}, gan {float(gan):.4f} (= log 2), total {float(loss)
 # **copy** of the same C for the same number of steps with the MSE alone (phase 1 continued).
 
 # %%
-C_mse = cm.completion_network(None, P.glcic_width)
-C_mse.set_weights(C.get_weights())
-C_start = cm.completion_network(None, P.glcic_width)
-C_start.set_weights(C.get_weights())
+C.mean_pixel = mean                            # the trainers set it too
+C_mse, C_start = cm.clone(C), cm.clone(C)      # same weights and mean pixel; C_start stays as it is
 RUN = Path("runs/glcic_phase3")
 shutil.rmtree(RUN, ignore_errors=True)
 backend.seed(0)
@@ -113,17 +111,16 @@ plt.xlabel("step"); plt.legend(fontsize=7); plt.show()
 # ## 3. What changed: sharpness vs PSNR
 # PSNR rewards the pixel-wise *average* of all plausible completions, which is blurry. We also
 # measure **sharpness**: the mean absolute Laplacian (second derivative) inside the hole, divided by
-# the real image's there — 1 means as much fine detail as the real image, 0 a flat colour.
+# the real image's there — 1 means as much fine detail as the real image, 0 a flat colour:
+#
+# $$S = \frac{\sum_{i \in \text{hole}} |\nabla^2 \hat x_i|}{\sum_{i \in \text{hole}} |\nabla^2 x_i|},
+#   \qquad \nabla^2 g_{y,x} = 4g_{y,x} - g_{y-1,x} - g_{y+1,x} - g_{y,x-1} - g_{y,x+1}\ \text{(grey image)}$$
+#
+# `metrics.hole_sharpness` computes it (type `metrics.hole_sharpness??` to read its six lines); it
+# pools the sums over the batch, so a flat real patch cannot blow up one image's ratio.
 
 # %%
-def sharpness(pred, target, mask):
-    def lap(x):
-        g = x.mean(-1)
-        return np.abs(4 * g[:, 1:-1, 1:-1] - g[:, :-2, 1:-1] - g[:, 2:, 1:-1] - g[:, 1:-1, :-2] - g[:, 1:-1, 2:])
-    inner = mask[:, 1:-1, 1:-1, 0]
-    return float((lap(pred) * inner).sum() / ((lap(target) * inner).sum() + 1e-8))
-
-
+sharpness = metrics.hole_sharpness
 NE = min(64, len(val))
 ev, (ev_masks, _) = val[:NE], phases.sample_holes(NE, S, rng=9)
 from inpaintkit.baselines import telea
@@ -233,9 +230,84 @@ if weights.available("glcic_photos"):
                                                           for i in range(4)])
 
 # %% [markdown]
+# ## 7. Between the two networks: network interpolation
+# Phase 3 starts from phase 1's weights, so the MSE network and the GAN network are two points of
+# one training run, close enough that every weight can be mixed. ESRGAN (Wang et al. 2018, §3.4)
+# does exactly that to trade PSNR for detail *after* training, without retraining:
+#
+# $$\theta(t) = (1 - t)\,\theta_{\text{MSE}} + t\,\theta_{\text{GAN}},\qquad t \in [0, 1]$$
+#
+# $t = 0$ is `glcic_photos_phase1`, $t = 1$ is `glcic_photos`. It is not in GLCIC's paper. One line
+# of NumPy, and the package's `interpolation.interpolate` gives the same network:
+
+# %%
+from inpaintkit.glcic import interpolation
+
+if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"):
+    mse_net, gan_net = inference.load_shipped("glcic_photos_phase1"), inference.load_shipped("glcic_photos")
+    t = 0.5
+    theta_t = [(1 - t) * a + t * b for a, b in zip(mse_net.get_weights(), gan_net.get_weights())]   # θ(t)
+    mixed = interpolation.interpolate(mse_net, gan_net, t)
+    print("interpolation.interpolate == the line above:",
+          all(np.allclose(x, y) for x, y in zip(theta_t, mixed.get_weights())))
+
+# %% [markdown]
+# Every $t$ is a network: each point below is one, scored by hole PSNR (up is closer to the real
+# pixels) and sharpness (right is more fine detail; 1 = as much as the real image). The live curve
+# uses 12 test patches, each once with a box and once with strokes, post-processed as the bar is
+# measured; on so few patches it can wiggle. The shipped curve is the same measurement on
+# the 200 test patches (its command is printed). Blau & Michaeli's (2018) "perception-distortion
+# trade-off" says no method can be best on both axes at once: expect detail to cost PSNR.
+
+# %%
+if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"):
+    cpics = photos.patches(12, 128, seed=6, split="test")
+    choles = np.concatenate(list(evaluation.eval_masks(12, 128, kinds=("random_boxes", "strokes")).values()))
+    cpics = np.concatenate([cpics, cpics])
+    live = interpolation.curve(mse_net, gan_net, cpics, choles, postprocess=True)
+    tel = baselines.telea(cpics * (1 - choles), choles)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.plot([r["sharpness"] for r in live.values()], [r["hole_psnr"] for r in live.values()], "o-", c="C0",
+            label="live: 12 patches x (box, strokes)")
+    ax.plot(metrics.hole_sharpness(tel, cpics, choles), metrics.hole_psnr(tel, cpics, choles), "*", c="C0", ms=11,
+            label="Telea, the same holes")
+    for t, r in live.items():
+        ax.annotate(f"t={t:g}", (r["sharpness"], r["hole_psnr"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    shipped_curve = weights.entry("glcic_photos")["metrics"].get("interpolation")
+    if shipped_curve:
+        kinds, cv, tl = ("random_boxes", "strokes"), shipped_curve["curve"], shipped_curve["telea"]
+        both = lambda r, key: np.mean([r[k]["glcic_postprocessed"][key] for k in kinds])   # box and strokes mean
+        ax.plot([both(r, "sharpness") for r in cv.values()], [both(r, "hole_psnr") for r in cv.values()], "s--", c="C1",
+                label="shipped: 200 test patches x (box, strokes)")
+        ax.plot(np.mean([tl[k]["sharpness"] for k in kinds]), np.mean([tl[k]["hole_psnr"] for k in kinds]), "*",
+                c="C1", ms=11, label="Telea, the same holes")
+        print(shipped_curve["command"], "\n(post-processed hole PSNR in dB / sharpness)")
+        print(f"{'t':>5}  {'box':>14}  {'strokes':>14}")
+        for t, r in cv.items():
+            cells = [r[k]["glcic_postprocessed"] for k in kinds]
+            print(f"{float(t):5.2f}  " + "  ".join(f"{c['hole_psnr']:7.2f} / {c['sharpness']:.2f}" for c in cells))
+        print("Telea  " + "  ".join(f"{tl[k]['hole_psnr']:7.2f} / {tl[k]['sharpness']:.2f}" for k in kinds))
+    ax.set_xlabel("sharpness in the hole (real image = 1)"); ax.set_ylabel("hole PSNR (dB), post-processed")
+    ax.legend(fontsize=7); plt.show()
+
+# %% [markdown]
+# Read the shipped (orange) curve: up to $t = 0.5$ the mixed network still beats Telea's hole
+# PSNR on both kinds of hole *and* puts more detail into the hole than Telea does; the pure GAN
+# network ($t = 1$) is the sharpest but falls below Telea on strokes. Twelve live patches are too
+# few to rank the methods (Telea may win on them); they show the shape.
+#
+# **Try it**: drag $t$ and watch the same four holes go from smooth (MSE) to detailed (GAN);
+# the titles are each patch's hole PSNR, the figure title the sharpness of all four.
+
+# %%
+if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"):
+    slider, slider_state = interpolation.explorer(mse_net, gan_net, pics, holes, t=0.5)
+    display(slider)
+
+# %% [markdown]
 # ## Exercises
-# **1.** Check `sharpness`: a blurred copy of the real images must score below 1 and the real
-# images themselves exactly 1.
+# **1.** Check `sharpness` (`metrics.hole_sharpness`): a blurred copy of the real images must
+# score below 1 and the real images themselves exactly 1.
 
 # %%
 import cv2
@@ -253,3 +325,15 @@ assert abs(sharpness(ev, ev, ev_masks) - 1) < 1e-6 and sharpness(blurred, ev, ev
 ratio = float(np.mean([ALPHA * h["gan"] / h["mse"] for h in history]))     # solution
 print(f"α·GAN is on average {ratio:.2f} x the MSE")
 assert ratio > 0
+
+# %% [markdown]
+# **3.** The interpolation curve's end points are the two shipped networks themselves. Check it:
+# fill `cpics`' holes `choles` with `inference.inpaint` (post-processed, its default) using `mse_net`
+# and then `gan_net`, and compare their hole PSNR with `live[0.0]` and `live[1.0]` from section 7.
+
+# %%
+if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"):
+    ends = {t: metrics.hole_psnr(inference.inpaint(cpics * (1 - choles), choles, model=net), cpics, choles)
+            for t, net in ((0.0, mse_net), (1.0, gan_net))}                                    # solution
+    print({t: round(v, 2) for t, v in ends.items()}, {t: round(live[t]["hole_psnr"], 2) for t in ends})
+    assert all(abs(ends[t] - live[t]["hole_psnr"]) < 0.05 for t in ends)
