@@ -43,7 +43,7 @@ def check_pair(mse, gan):
     """The two networks, checked to be one architecture run the same way (same weight shapes,
     mean pixel, context padding and self-ensemble)."""
     mse, gan = _network("mse", mse), _network("gan", gan)
-    shapes = [tuple(w.shape) for w in mse.weights], [tuple(w.shape) for w in gan.weights]
+    shapes = _shapes(mse), _shapes(gan)
     if shapes[0] != shapes[1]:
         fail("gan", f"a network with the architecture of mse ({len(shapes[0])} weights, "
                     f"{mse.count_params():,} parameters)", f"{len(shapes[1])} weights, {gan.count_params():,} parameters")
@@ -63,13 +63,22 @@ def interpolate(mse, gan, t: float, into=None):
     (``mean_pixel``, ``context_pad``, ``self_ensemble``)."""
     t = check_float("t", t, minimum=0.0, maximum=1.0)
     mse, gan = check_pair(mse, gan)
-    if into is None:
-        into = clone(mse)
-    elif not isinstance(into, keras.Model) or [tuple(w.shape) for w in into.weights] != [tuple(w.shape) for w in mse.weights]:
+    if into is not None and (not isinstance(into, keras.Model) or _shapes(into) != _shapes(mse)):
         fail("into", "a network with the architecture of mse", describe(into))
+    return _mix(mse, gan, t, into)
+
+
+def _shapes(model) -> list:
+    return [tuple(w.shape) for w in model.weights]
+
+
+def _mix(mse, gan, t: float, into=None):
+    """:func:`interpolate` without the checks (for loops over t after one :func:`check_pair`)."""
+    into = clone(mse) if into is None else into
     into.set_weights([(1 - t) * a + t * b for a, b in zip(mse.get_weights(), gan.get_weights())])
     for attr in ATTRIBUTES:
-        setattr(into, attr, getattr(mse, attr, getattr(into, attr, None)))
+        if hasattr(mse, attr):
+            setattr(into, attr, getattr(mse, attr))
     return into
 
 
@@ -84,7 +93,7 @@ def curve(mse, gan, images, masks, ts=TS, postprocess: bool = False) -> dict:
     mse, gan = check_pair(mse, gan)
     net, out = None, {}
     for t in ts:
-        net = interpolate(mse, gan, t, into=net)
+        net = _mix(mse, gan, t, into=net)
         fill = inpaint(images * (1 - masks), masks, model=net, postprocess=postprocess)
         out[t] = {"hole_psnr": hole_psnr(fill, images, masks), "sharpness": hole_sharpness(fill, images, masks)}
     return out
@@ -111,7 +120,7 @@ def explorer(mse, gan, images, masks, t: float = 0.5, postprocess: bool = False,
     state["controls"] = {"t": slider}
 
     def update(t):
-        state["net"] = interpolate(mse, gan, t, into=state["net"])
+        state["net"] = _mix(mse, gan, t, into=state["net"])
         fill = inpaint(images * (1 - masks), masks, model=state["net"], postprocess=postprocess)
         state.update(results=fill, calls=state["calls"] + 1, sharpness=hole_sharpness(fill, images, masks),
                      hole_psnr=[hole_psnr(f, im, m) for f, im, m in zip(fill, images, masks)])
@@ -121,4 +130,3 @@ def explorer(mse, gan, images, masks, t: float = 0.5, postprocess: bool = False,
                         suptitle=f"t = {t:.3f}: sharpness {state['sharpness']:.2f} (real image = 1)")
 
     return W.interactive(update, t=slider), state
-
