@@ -13,8 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# The issues ask these to pass under KERAS_BACKEND=torch as well.
-TORCH_NOTEBOOKS = ["03_glcic_phase1_completion", "07_semantic_inpainting", "09_classifier_guided_inpainting"]
+# The issues ask 03, 07 and 09 to pass under KERAS_BACKEND=torch as well; 05 (the joint GAN phase) too.
+# (All eleven ran on torch at quick on 2026-11-21.)
+TORCH_NOTEBOOKS = ["03_glcic_phase1_completion", "05_glcic_phase3_joint", "07_semantic_inpainting",
+                   "09_classifier_guided_inpainting"]
 
 
 def cells(nb):

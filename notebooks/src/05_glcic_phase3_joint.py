@@ -70,7 +70,8 @@ def c_loss(C, D_logits_of, x, m):
 # %%
 # NBVAL_CHECK_OUTPUT
 x4 = np.full((2, 8, 8, 3), 0.5, np.float32); m4 = np.zeros((2, 8, 8, 1), np.float32); m4[:, 2:6, 2:6] = 1
-perfect = lambda inp, training: ops.convert_to_tensor(x4)
+x4, m4 = ops.convert_to_tensor(x4), ops.convert_to_tensor(m4)      # tensors, as the trainers pass them
+perfect = lambda inp, training: x4
 loss, mse, gan = c_loss(perfect, lambda im: ops.zeros((2, 1)), x4, m4)     # D undecided: logit 0
 print(f"mse {float(mse):.4f}, gan {float(gan):.4f} (= log 2), total {float(loss):.6f}")
 
