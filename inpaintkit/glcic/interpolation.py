@@ -72,10 +72,12 @@ def _shapes(model) -> list:
     return [tuple(w.shape) for w in model.weights]
 
 
-def _mix(mse, gan, t: float, into=None):
-    """:func:`interpolate` without the checks (for loops over t after one :func:`check_pair`)."""
+def _mix(mse, gan, t: float, into=None, weights=None):
+    """:func:`interpolate` without the checks (for loops over t after one :func:`check_pair`);
+    ``weights``: ``(mse.get_weights(), gan.get_weights())`` fetched once for such a loop."""
     into = clone(mse) if into is None else into
-    into.set_weights([(1 - t) * a + t * b for a, b in zip(mse.get_weights(), gan.get_weights())])
+    wa, wb = weights if weights is not None else (mse.get_weights(), gan.get_weights())
+    into.set_weights([(1 - t) * a + t * b for a, b in zip(wa, wb)])
     for attr in ATTRIBUTES:
         if hasattr(mse, attr):
             setattr(into, attr, getattr(mse, attr))
@@ -91,9 +93,9 @@ def curve(mse, gan, images, masks, ts=TS, postprocess: bool = False) -> dict:
     masks = check_masks("masks", masks, like=images)
     ts = [check_float("ts", t, 0.0, 1.0) for t in np.atleast_1d(ts)]
     mse, gan = check_pair(mse, gan)
-    net, out = None, {}
+    net, out, both = None, {}, (mse.get_weights(), gan.get_weights())
     for t in ts:
-        net = _mix(mse, gan, t, into=net)
+        net = _mix(mse, gan, t, into=net, weights=both)
         fill = inpaint(images * (1 - masks), masks, model=net, postprocess=postprocess)
         out[t] = {"hole_psnr": hole_psnr(fill, images, masks), "sharpness": hole_sharpness(fill, images, masks)}
     return out
@@ -115,12 +117,13 @@ def explorer(mse, gan, images, masks, t: float = 0.5, postprocess: bool = False,
     mse, gan = check_pair(mse, gan)
     t = check_float("t", t, 0.0, 1.0)
     state: dict = {"calls": 0, "net": None}
+    both = (mse.get_weights(), gan.get_weights())          # fetched once, not on every slider move
     slider = W.FloatSlider(value=t, min=0.0, max=1.0, step=0.125, continuous_update=False,
                            description="t: MSE → GAN", style={"description_width": "initial"})
     state["controls"] = {"t": slider}
 
     def update(t):
-        state["net"] = _mix(mse, gan, t, into=state["net"])
+        state["net"] = _mix(mse, gan, t, into=state["net"], weights=both)
         fill = inpaint(images * (1 - masks), masks, model=state["net"], postprocess=postprocess)
         state.update(results=fill, calls=state["calls"] + 1, sharpness=hole_sharpness(fill, images, masks),
                      hole_psnr=[hole_psnr(f, im, m) for f, im, m in zip(fill, images, masks)])
