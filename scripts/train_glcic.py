@@ -69,6 +69,9 @@ def main(argv=None):
     p.add_argument("--precise-bn", type=int, default=0, metavar="N",
                    help="after the last phase, re-estimate BatchNorm statistics as the average over N training "
                         "batches (precise BN) instead of the last ~10 (momentum 0.9)")
+    p.add_argument("--ema", type=float, default=None, metavar="BETA",
+                   help="C's weights shipped as their exponential moving average over phases 1 and 3 "
+                        "(momentum BETA, e.g. 0.99; not in the paper)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--alpha", type=float, default=None, help="GAN weight (default 0.0004, the paper's)")
     p.add_argument("--out", default=None, help="default inpaintkit/weights/glcic_<data>.weights.h5")
@@ -97,6 +100,8 @@ def main(argv=None):
         p.error(f"--lr: expected a positive learning rate, got {a.lr}")
     if a.context_pad < 0 or a.context_pad % 2:
         p.error(f"--context-pad: expected an even number of pixels >= 0, got {a.context_pad}")
+    if a.ema is not None and not 0 <= a.ema < 1:
+        p.error(f"--ema: expected a momentum in [0, 1), e.g. 0.99, got {a.ema}")
     name = f"glcic_{a.data}"
     out = Path(a.out or ROOT / "inpaintkit" / "weights" / f"{name}.weights.h5")
     run_dir = Path(a.run_dir or ROOT / "runs" / f"train_glcic_{a.data}")
@@ -113,7 +118,7 @@ def main(argv=None):
         weights.load_file(C, a.init if a.init.endswith(".h5") else weights.path(a.init), what="--init")
     D = dm.discriminator(size, P.glcic_disc_width)
     kw = dict(batch_size=P.glcic_batch, lr=lr, mean_pixel=mean, seed=a.seed, show=False, masks=a.masks,
-              context_pad=a.context_pad)
+              context_pad=a.context_pad, ema=a.ema)
     every = max(50, P.checkpoint_every)
     # wall time accumulates over interrupted + resumed runs of the same command (run_dir/wall.json)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +138,8 @@ def main(argv=None):
         ts = time.time()
         hist = trainer.run(steps[i], checkpoint_every=every)
         add_wall(f"phase{i + 1}", time.time() - ts)
+        if steps[i] and trainer.use_average():
+            print(f"phase {i + 1}: C now holds its moving average of weights (momentum {a.ema})", flush=True)
         if i == 0 and not (run_dir / "phase1_final.weights.h5").exists():
             C.save_weights(str(run_dir / "phase1_final.weights.h5"))
         last = {k: round(v, 5) for k, v in hist[-1].items()} if hist else {}
@@ -188,7 +195,8 @@ def main(argv=None):
                 f"{', from ' + a.init if a.init else ''}"
                 f"{f', mirror-padded by {a.context_pad} px' if a.context_pad else ''}), batch {P.glcic_batch}, "
                 f"Adam lr {lr}{annealed}"
-                f"{f', precise BN over {a.precise_bn} batches' if a.precise_bn else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
+                f"{f', precise BN over {a.precise_bn} batches' if a.precise_bn else ''}"
+                f"{f', weights averaged (EMA {a.ema}) over phases 1 and 3' if a.ema is not None else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
                 f"{'run with self-ensemble (mirror-image average); ' if a.self_ensemble else ''}"
                 f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
         weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,

@@ -249,6 +249,41 @@ def test_phase1_frozen_discriminator_untouched_in_phase2(data):
         np.testing.assert_array_equal(b, backend.to_numpy(w))
 
 
+def test_ema_ships_the_moving_average_of_c_and_resumes_with_it(data, tmp_path):
+    beta = 0.5
+    C = cm.completion_network(32, 0.125)
+    t = phases.Phase3(C, None, data, batch_size=4, lr=1e-2, ema=beta, show=False)
+    iterates = []
+    for step in range(1, 4):
+        t.one_step(step)
+        iterates.append([backend.to_numpy(w).copy() for w in C.trainable_weights])
+    average = iterates[0]                       # the first update starts the average
+    for it in iterates[1:]:
+        average = [beta * a + (1 - beta) * w for a, w in zip(average, it)]
+    assert t.use_average()
+    for a, w in zip(average, C.trainable_weights):
+        np.testing.assert_allclose(backend.to_numpy(w), a, rtol=1e-5, atol=1e-6)
+    assert np.abs(iterates[-1][0] - average[0]).max() > 1e-4     # not the last iterate
+
+    def trained(until):                         # an interrupted + resumed run averages the same
+        net, run = cm.completion_network(32, 0.125), tmp_path / f"p1_{until}"
+        keras.utils.set_random_seed(0)
+        init = cm.completion_network(32, 0.125)
+        net.set_weights(init.get_weights())
+        for u in (until, None):
+            tr = phases.Phase1(net, data, batch_size=4, show=False, run_dir=run, ema=0.9)
+            tr.run(4, checkpoint_every=1, until=u)
+        assert tr.use_average()
+        return [backend.to_numpy(w) for w in net.trainable_weights]
+
+    for a, b in zip(trained(2), trained(4)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    plain = phases.Phase1(cm.completion_network(32, 0.125), data, batch_size=4, show=False)
+    assert not plain.use_average()
+    with pytest.raises(InpaintkitError, match="ema"):
+        phases.Phase1(cm.completion_network(32, 0.125), data, show=False, ema=1.5)
+
+
 def test_checkpoint_resume_continues_from_saved_step(data, tmp_path):
     run = tmp_path / "p1"
     t = phases.Phase1(cm.completion_network(32, 0.125), data, batch_size=4, show=False, run_dir=run)

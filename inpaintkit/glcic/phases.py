@@ -95,7 +95,8 @@ class _Trainer:
 
     def __init__(self, completion, images, val_images=None, *, batch_size: int = 16, lr: float = 1e-3,
                  mean_pixel=None, seed: int = 0, run_dir=None, jit: bool | None = None, hole=HOLE,
-                 masks: str = "box", lr_decay_steps: int | None = None, context_pad: int = 0, show: bool = True):
+                 masks: str = "box", lr_decay_steps: int | None = None, context_pad: int = 0,
+                 ema: float | None = None, show: bool = True):
         self.images = check_images("images", images, batched=True)
         self.size = self.images.shape[1]
         if self.images.shape[2] != self.size or self.size % 4:
@@ -103,6 +104,7 @@ class _Trainer:
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.lr = check_float("lr", lr, minimum=0.0)
         self.lr_decay_steps = None if lr_decay_steps is None else check_int("lr_decay_steps", lr_decay_steps, 1)
+        self.ema = None if ema is None else check_float("ema", ema, minimum=0.0, maximum=0.9999)
         self.seed, self.hole, self.show = int(seed), hole, show
         check_choice("masks", masks, HOLE_KINDS)
         self.hole_kind = masks
@@ -127,12 +129,27 @@ class _Trainer:
         self._forward = backend.function(lambda x: self.C(x, training=False), jit=jit)
         backend.seed(seed)
 
-    def optimizer(self):
+    def optimizer(self, average: bool = False):
         """Adam at ``lr``; with ``lr_decay_steps``, cosine-annealed to 0 over that many steps (the
-        step count is the optimiser's own, so it resumes with a checkpoint)."""
+        step count is the optimiser's own, so it resumes with a checkpoint). ``average=True`` (C's
+        optimiser) with ``ema`` set also keeps an exponential moving average of the weights."""
         lr = self.lr if self.lr_decay_steps is None else \
             keras.optimizers.schedules.CosineDecay(self.lr, self.lr_decay_steps, alpha=0.0)
+        if average and self.ema is not None:
+            return keras.optimizers.Adam(lr, use_ema=True, ema_momentum=self.ema)
         return keras.optimizers.Adam(lr)
+
+    def use_average(self) -> bool:
+        r"""Put C's exponential moving average :math:`\bar\theta \leftarrow \beta\bar\theta + (1-\beta)\theta`
+        (``ema`` = β, updated after every step; not in the GLCIC paper: Yazıcı et al. 2019 average
+        the generator's iterates) into C in place of its last iterate. Call it once, when training
+        is over; the live weights stay in the checkpoint, so a resumed run goes on from them.
+        Returns False (and changes nothing) without ``ema``."""
+        opt = self.optimizers().get("opt_c") or self.optimizers().get("opt")
+        if self.ema is None or opt is None or not getattr(opt, "use_ema", False):
+            return False
+        opt.finalize_variable_values(self.C.trainable_weights)
+        return True
 
     # ----- data ---------------------------------------------------------------------------
     def holes(self, n: int, rng):
@@ -218,7 +235,7 @@ class Phase1(_Trainer):
 
     def __init__(self, completion, images, val_images=None, **kw):
         super().__init__(completion, images, val_images, **kw)
-        self.opt = self.optimizer()
+        self.opt = self.optimizer(average=True)
         self.step_fn = backend.train_step(self.loss, self.C.trainable_weights, self.opt, jit=self.jit)
 
     def loss(self, x, m):
@@ -302,7 +319,7 @@ class Phase3(_Adversarial):
     def __init__(self, completion, disc, images, val_images=None, *, alpha: float = ALPHA, **kw):
         self.alpha = check_float("alpha", alpha, minimum=0.0)
         super().__init__(completion, disc, images, val_images, **kw)
-        self.opt_c = self.optimizer()
+        self.opt_c = self.optimizer(average=True)
         self.c_step = backend.train_step(self.c_loss, self.C.trainable_weights, self.opt_c, jit=self.jit)
 
     def c_loss(self, x, m, corners, corners_real):
