@@ -143,7 +143,8 @@ class _Trainer:
         r"""Put C's exponential moving average :math:`\bar\theta \leftarrow \beta\bar\theta + (1-\beta)\theta`
         (``ema`` = β, updated after every step; not in the GLCIC paper: Yazıcı et al. 2019 average
         the generator's iterates) into C in place of its last iterate. Call it once, when training
-        is over; the live weights stay in the checkpoint, so a resumed run goes on from them.
+        is over; with a ``run_dir`` the live weights stay in the checkpoint, so a resumed run goes on
+        from them (without one, further steps start from the average).
         Returns False (and changes nothing) without ``ema``."""
         opt = self.optimizers().get("opt_c") or self.optimizers().get("opt")
         if self.ema is None or opt is None or not getattr(opt, "use_ema", False):
