@@ -105,6 +105,7 @@ class _Trainer:
         self.lr = check_float("lr", lr, minimum=0.0)
         self.lr_decay_steps = None if lr_decay_steps is None else check_int("lr_decay_steps", lr_decay_steps, 1)
         self.ema = None if ema is None else check_float("ema", ema, minimum=0.0, maximum=0.9999)
+        self._averaging = None          # C's optimiser when it keeps the moving average
         self.seed, self.hole, self.show = int(seed), hole, show
         check_choice("masks", masks, HOLE_KINDS)
         self.hole_kind = masks
@@ -136,7 +137,8 @@ class _Trainer:
         lr = self.lr if self.lr_decay_steps is None else \
             keras.optimizers.schedules.CosineDecay(self.lr, self.lr_decay_steps, alpha=0.0)
         if average and self.ema is not None:
-            return keras.optimizers.Adam(lr, use_ema=True, ema_momentum=self.ema)
+            self._averaging = keras.optimizers.Adam(lr, use_ema=True, ema_momentum=self.ema)
+            return self._averaging
         return keras.optimizers.Adam(lr)
 
     def use_average(self) -> bool:
@@ -146,10 +148,9 @@ class _Trainer:
         is over; with a ``run_dir`` the live weights stay in the checkpoint, so a resumed run goes on
         from them (without one, further steps start from the average).
         Returns False (and changes nothing) without ``ema``."""
-        opt = self.optimizers().get("opt_c") or self.optimizers().get("opt")
-        if self.ema is None or opt is None or not getattr(opt, "use_ema", False):
+        if self._averaging is None:
             return False
-        opt.finalize_variable_values(self.C.trainable_weights)
+        self._averaging.finalize_variable_values(self.C.trainable_weights)
         return True
 
     # ----- data ---------------------------------------------------------------------------
