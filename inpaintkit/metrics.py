@@ -138,6 +138,17 @@ def evaluate(pred, target, mask) -> dict[str, float]:
             "l1": l1(pred, target), "psnr": psnr(pred, target), "ssim": ssim(pred, target)}
 
 
+def compare(fills: dict, target, mask, sharpness: bool = True) -> dict[str, dict[str, float]]:
+    """``{method: evaluate(fill, target, mask)}`` for ``fills = {method: completed images}``, each
+    row with ``'sharpness'`` (:func:`hole_sharpness`) added unless ``sharpness=False``; ready for
+    :func:`table`."""
+    if not isinstance(fills, dict) or not fills:
+        fail("fills", "a non-empty dict {method: completed images}", type(fills).__name__)
+    return {name: {**evaluate(fill, target, mask),
+                   **({"sharpness": hole_sharpness(fill, target, mask)} if sharpness else {})}
+            for name, fill in fills.items()}
+
+
 def table(results: dict, metrics=METRICS, digits: int = 3) -> str:
     """A markdown table: one row per method of ``results = {method: evaluate(...)}``."""
     if not isinstance(results, dict) or not all(isinstance(r, dict) for r in results.values()):

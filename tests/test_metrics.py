@@ -99,6 +99,21 @@ def test_table_is_markdown():
     assert "| ns | nan | 1.500 |" in lines[3]
 
 
+def test_compare_evaluates_each_fill_and_adds_sharpness():
+    pred, target, mask = _four_pixel_hole()
+    target = target + 0.2 * (np.indices((8, 8)).sum(0) % 2)[..., None]      # detail in the hole
+    rows = metrics.compare({"a": pred, "real": target}, target, mask)
+    assert list(rows) == ["a", "real"]
+    assert rows["a"] == {**metrics.evaluate(pred, target, mask),
+                         "sharpness": metrics.hole_sharpness(pred, target, mask)}
+    assert rows["real"]["sharpness"] == pytest.approx(1.0)
+    assert "sharpness" not in metrics.compare({"a": pred}, target, mask, sharpness=False)["a"]
+    with pytest.raises(InpaintkitError, match=r"^fills"):
+        metrics.compare({}, target, mask)
+    with pytest.raises(InpaintkitError, match=r"^pred"):
+        metrics.compare({"a": pred[:, :1]}, target, mask)
+
+
 def test_pivot_puts_one_metric_in_a_grid():
     pred, target, mask = _four_pixel_hole()
     r = metrics.evaluate(pred, target, mask)
