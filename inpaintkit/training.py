@@ -191,11 +191,11 @@ class Loop:
                     self.log.write(self.step, logs)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
                 bar.update(1)
-                if self.checkpoint_every and self.step % self.checkpoint_every == 0:
-                    self.save()
-                for every, fn in self.callbacks:
+                for every, fn in self.callbacks:        # first: they may add to this step's logs
                     if every and self.step % every == 0 and self.step < stop:
                         fn(self.step, self.history)
+                if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                    self.save()
         except KeyboardInterrupt:
             self.save()
             bar.close()
@@ -205,9 +205,9 @@ class Loop:
             bar.close()
         self.seconds = time.perf_counter() - t0
         self.steps_done = done
-        self.save()
         for _, fn in self.callbacks:
             fn(self.step, self.history)
+        self.save()
         return self.history
 
 

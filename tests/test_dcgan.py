@@ -98,6 +98,8 @@ def test_trainer_runs_and_resumes(tmp_path):
     tr2 = dcgan.DCGANTrainer(G2, D2, images, batch_size=8, directory=tmp_path / "run", checkpoint_every=2,
                              sample_every=2, n_fixed=4)
     assert tr2.step == 4 and len(tr2.history) == 4
+    # the sample taken where the first run stopped is in the checkpoint's history too
+    assert "diversity" in tr2.history[3] and tr2.history[3]["diversity"] == h[3]["diversity"]
     for a, b in zip(w_after4, G2.weights):
         assert np.allclose(a, backend.to_numpy(b))
     h2 = tr2.train(6)
