@@ -51,3 +51,18 @@ def test_compare_methods():
     assert set(fd["center"]) == {"telea", "grey"} and all(v >= 0 for v in fd["center"].values())
     with pytest.raises(InpaintkitError, match="method"):
         evaluation.compare({"bad": evaluation.batched(lambda x, m: x[:1])}, images, masks, verbose=False)
+
+
+def test_paired_difference_bootstrap_interval():
+    rng = np.random.default_rng(0)
+    b = rng.normal(20, 3, 400)
+    better = evaluation.paired_difference(b + 0.5 + rng.normal(0, 0.2, 400), b)
+    assert better["n"] == 400 and better["mean"] == pytest.approx(0.5, abs=0.05)
+    assert 0 < better["ci95"][0] < better["mean"] < better["ci95"][1] < 1      # clearly better
+    tie = evaluation.paired_difference(b + rng.normal(0, 1, 400), b)
+    assert tie["ci95"][0] < 0 < tie["ci95"][1]                                 # cannot tell them apart
+    assert evaluation.paired_difference(b + 1, b, seed=1) == evaluation.paired_difference(b + 1, b, seed=1)
+    with pytest.raises(InpaintkitError, match=r"^a, b"):
+        evaluation.paired_difference(b, b[:10])
+    with pytest.raises(InpaintkitError, match=r"^resamples"):
+        evaluation.paired_difference(b, b, resamples=5)

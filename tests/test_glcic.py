@@ -422,6 +422,9 @@ def test_versus_telea_reports_the_bar_per_mask_kind():
     for kind in r.values():
         assert set(kind) == {"glcic", "glcic_postprocessed", "telea", "hole_fraction"}
         assert 0 <= kind["glcic"]["wins"] <= 1 and "wins" not in kind["telea"]
+        gap = kind["glcic"]["vs_telea"]
+        assert gap["n"] == 4 and gap["ci95"][0] <= gap["mean"] <= gap["ci95"][1]
+        assert gap["mean"] == pytest.approx(kind["glcic"]["hole_psnr"] - kind["telea"]["hole_psnr"], abs=2e-3)
 
 
 def test_context_pad_runs_c_on_the_mirrored_image_and_hole_and_crops_back():

@@ -148,13 +148,14 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
                  self_ensemble: bool | None = None) -> dict:
     """Hole PSNR and SSIM of C (raw, and with the paper's post-processing) against OpenCV Telea on
     :func:`inpaintkit.evaluation.eval_masks` (fixed seeded boxes and strokes) at the images' size:
-    ``{kind: {method: {'hole_psnr', 'ssim', 'sharpness', 'wins'}, 'hole_fraction': f}}``
+    ``{kind: {method: {'hole_psnr', 'ssim', 'sharpness', 'wins', 'vs_telea'}, 'hole_fraction': f}}``
     (``sharpness``: :func:`inpaintkit.metrics.hole_sharpness`); ``wins`` is the share
-    of images whose hole PSNR beats Telea's. The bar the shipped photo weights are held to
+    of images whose hole PSNR beats Telea's, ``vs_telea`` the per-image hole PSNR difference to
+    Telea's with a 95 % bootstrap interval (:func:`inpaintkit.evaluation.paired_difference`). The bar the shipped photo weights are held to
     (by default run as the network says, ``model.context_pad`` and ``model.self_ensemble``;
     see :func:`complete`)."""
     from ..baselines import telea
-    from ..evaluation import eval_masks
+    from ..evaluation import eval_masks, paired_difference
     from ..metrics import hole_psnr, hole_sharpness, ssim
     images = check_images("images", images, batched=True)
     out = {}
@@ -166,7 +167,9 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
         per = {k: np.array([hole_psnr(f[i], images[i], m[i]) for i in range(len(images))]) for k, f in fills.items()}
         out[kind] = {k: {"hole_psnr": round(float(per[k].mean()), 3), "ssim": round(ssim(f, images), 4),
                          "sharpness": round(hole_sharpness(f, images, m), 3)}
-                     | ({} if k == "telea" else {"wins": round(float((per[k] > per["telea"]).mean()), 3)})
+                     | ({} if k == "telea" else {"wins": round(float((per[k] > per["telea"]).mean()), 3),
+                                                 **({"vs_telea": paired_difference(per[k], per["telea"])}
+                                                    if len(images) > 1 else {})})
                      for k, f in fills.items()}
         out[kind]["hole_fraction"] = round(float(m.mean()), 4)
     return out
