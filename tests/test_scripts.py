@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -104,3 +106,24 @@ def test_eval_glcic_interpolates_toward_a_second_network(tmp_path):
         e = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_glcic.py"), "glcic_toycars", *args],
                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert e.returncode == 2 and expected in e.stderr and "Traceback" not in e.stderr, e.stderr[-2000:]
+
+
+def test_run_all_benchmarks_smoke_on_pytorch(tmp_path):
+    """benchmarks/run_all.py (the GPU column's one command) runs every benchmark script and collects
+    their JSON; here at the smallest settings on PyTorch, the backend the lent GPUs have."""
+    pytest.importorskip("torch")
+    import json
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, KERAS_BACKEND="torch", OMP_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--smoke", "--out", str(out)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
+    report = json.loads(out.read_text())
+    assert report["machine"]["keras_backend"] == "torch" and report["machine"]["backend"]
+    assert [run["command"].split()[1] for run in report["runs"]] == [
+        "benchmarks/bench_guided.py", "benchmarks/bench_semantic.py", "benchmarks/bench_glcic.py",
+        "benchmarks/bench_glcic.py", "benchmarks/bench_dcgan.py"]
+    for run in report["runs"]:
+        assert run["status"] == "ok" and run["results"], run
+    glcic = report["runs"][2]["results"][0]
+    assert glcic["backend"] == "torch" and glcic["phase"] == 1 and glcic["img_per_s"] > 0
