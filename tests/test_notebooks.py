@@ -47,6 +47,14 @@ def test_notebook_follows_the_house_style(nb):
     assert nb.stat().st_size < 3_000_000, "too large: downscale figures"
 
 
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_self_checks_pass(nb):
+    """The committed run (class preset) shows every exercise's reference solution passing its ✔/✘ check."""
+    failed = [line for c in cells(nb) if c["cell_type"] == "code" for o in c.get("outputs", [])
+              for line in "".join(o.get("text", "")).splitlines() if "✘" in line]
+    assert not failed, failed[:3]
+
+
 @pytest.mark.parametrize("name", TORCH_NOTEBOOKS)
 def test_notebook_runs_on_pytorch(name, tmp_path):
     pytest.importorskip("torch")

@@ -201,8 +201,9 @@ display(Markdown(metrics.table({n: results[("photos", n)]["center_box"] for n in
 # ## 4. Try it: mask type, size, position
 # `widgets.baseline_explorer` is a small `ipywidgets.interactive` panel (see `inpaintkit/widgets.py`);
 # its sliders set the hole, Telea / Navier–Stokes / biharmonic fill it live and the title shows the
-# hole PSNR. Move the sliders: a small box or thin strokes are filled almost perfectly; an 80 % random-pixel
-# mask too (every hole pixel has known neighbours). A big box over the car is not.
+# hole PSNR. Move the sliders: on photos, thin strokes and an 80 % random-pixel mask are filled well
+# (30–35 dB in the table above), because most hole pixels are close to a known one; on toy cars the same
+# holes cut through sharp edges and score about 20 dB. A big box over the car is not filled at all.
 
 # %%
 explorer, state = widgets.baseline_explorer(cars[2], method="telea", kind="box", size=0.35)

@@ -10,15 +10,13 @@
 # - why dilation: the receptive field of one output pixel, measured with a gradient;
 # - what an untrained and a trained C do to a masked image.
 #
-# **Time**: about 30 s on a 2-core CPU, a few seconds on a GPU (no training here).
+# **Time**: about 30 s on a 2-core CPU (no training here).
 
 # %%
 from inpaintkit import presets
 P = presets.active(); print(P.summary())
 
 # %%
-import os
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")      # hide TensorFlow's start-up log lines
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -173,8 +171,9 @@ interact(show_field, dilation=True, shift=(-96, 96, 16));
 # ## Exercises
 # **1.** Compute the receptive field of C *on paper*: start with `rf = 1, jump = 1`; a convolution
 # of kernel k, dilation d and stride s does `rf += (k - 1) * d * jump; jump *= s`. A 4×4 transposed
-# convolution with stride ½ first halves the jump, and its output pixel depends on 2 input pixels
-# (`rf += (2 - 1) * jump_before`). Check your loop against the measurement.
+# convolution with stride ½ makes each output pixel depend on 2 input pixels, so it first adds
+# `(2 - 1) * jump` and then halves the jump. Check your loop against the measurement (`cm.extent` counts the
+# pixels whose gradient is above 10⁻⁶ of the largest, so it may come out a pixel short on each side).
 
 # %%
 def analytic_rf(dilation=True):
@@ -191,8 +190,8 @@ def analytic_rf(dilation=True):
 
 
 print(analytic_rf(True), analytic_rf(False))
-assert abs(analytic_rf(True) - cm.extent(fields[True])) <= 8
-assert abs(analytic_rf(False) - cm.extent(fields[False])) <= 8
+assert 0 <= analytic_rf(True) - cm.extent(fields[True]) <= 2
+assert 0 <= analytic_rf(False) - cm.extent(fields[False]) <= 2
 
 # %% [markdown]
 # **2.** How many multiply-adds does the local discriminator cost compared with the global one at

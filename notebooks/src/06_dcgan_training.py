@@ -12,8 +12,8 @@
 # - checkpoints and resuming; what mode collapse looks like and how the kit warns about it;
 # - walking through the latent space: interpolations and a slider along a latent direction.
 #
-# **Time**: about 3 min on a 2-core CPU (`class` preset: 64², width 0.25, 600 steps); under a
-# minute on a GPU. The shipped weights were trained the same way for longer (`scripts/train_dcgan.py`).
+# **Time**: about 1–2 min on a 2-core CPU (`class` preset: 64², width 0.25, 600 steps).
+# The shipped weights were trained the same way for longer (`scripts/train_dcgan.py`).
 
 # %%
 from inpaintkit import presets
@@ -111,11 +111,12 @@ trainer.train(P.dcgan_steps, on_sample=view, until=P.dcgan_steps // 2)
 print(f"stopped at step {trainer.step} after {time.perf_counter() - t0:.0f}s")
 
 # %%
+first = trainer                                  # keep its fixed-noise grids for the figure below
 trainer = dcgan.DCGANTrainer(G, D, cars, batch_size=P.dcgan_batch, directory=run_dir,
                              checkpoint_every=P.checkpoint_every, sample_every=P.sample_every)
-print("resumed at step", trainer.step)
+print("resumed at step", trainer.step, "with", len(trainer.history), "steps of history")
 t0 = time.perf_counter()
-history = trainer.train(P.dcgan_steps, on_sample=view)
+history = trainer.train(P.dcgan_steps, on_sample=dcgan.LiveView())   # a new figure, below this cell
 print(f"step {trainer.step} after {time.perf_counter() - t0:.0f}s more; warnings: {trainer.warnings or 'none'}")
 
 # %% [markdown]
@@ -123,7 +124,8 @@ print(f"step {trainer.step} after {time.perf_counter() - t0:.0f}s more; warnings
 # of the samples next to the real images' diversity:
 
 # %%
-grids = trainer.grids[:: max(1, len(trainer.grids) // 5)][-6:]
+grids = first.grids + trainer.grids
+grids = grids[:: max(1, len(grids) // 5)][-6:]
 show_images([g[i] for _, g in grids for i in range(6)],
             [f"step {s}" if i == 0 else "" for s, _ in grids for i in range(6)], ncols=6, size=1.0);
 div = [(h["step"], h["diversity"]) for h in history if "diversity" in h]
@@ -134,7 +136,7 @@ ax.set_xlabel("step"); ax.set_ylabel("diversity"); ax.legend(fontsize=8); fig.ti
 
 # %% [markdown]
 # ## 4. The shipped generator
-# A few minutes are enough to see sky, road and blobs of car; the generator shipped with the kit was
+# A minute of training is enough to see sky, road and blobs of car; the generator shipped with the kit was
 # trained by `scripts/train_dcgan.py` on this same data for longer. Its manifest entry says exactly how:
 
 # %%
