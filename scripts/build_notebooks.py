@@ -2,10 +2,13 @@
 
     python scripts/build_notebooks.py            # all
     python scripts/build_notebooks.py 03 05      # those whose name starts with 03 or 05
+    python scripts/build_notebooks.py --keep-outputs 05   # markdown edits only: keep the stored run
 
 Cells are split at lines starting with ``# %%``; ``# %% [markdown]`` cells have their
 leading ``# `` removed. Outputs are not kept: execute with
-``python -m inpaintkit run notebooks/NN_name.ipynb --preset class --inplace``.
+``python -m inpaintkit run notebooks/NN_name.ipynb --preset class --inplace``. With
+``--keep-outputs`` the stored outputs of the existing notebook are carried over, which is right
+only when no code changed: it refuses (and writes nothing) if any code cell differs.
 """
 import re
 import sys
@@ -29,18 +32,38 @@ def cells_of(text: str):
             yield nbformat.v4.new_code_cell(body)
 
 
-def build(src: Path) -> Path:
+def build(src: Path, keep_outputs: bool = False) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells = list(cells_of(src.read_text()))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     out = ROOT / "notebooks" / (src.stem + ".ipynb")
+    if keep_outputs:
+        carry_outputs(nbformat.read(out, as_version=4), nb, out.name)
     nbformat.write(nb, out)
     return out
 
 
+def carry_outputs(old, new, name: str) -> None:
+    """Copy the stored outputs of ``old`` into ``new`` when their code cells are identical."""
+    code_old = [c for c in old.cells if c.cell_type == "code"]
+    code_new = [c for c in new.cells if c.cell_type == "code"]
+    if [c.source for c in code_old] != [c.source for c in code_new]:
+        changed = next((i for i, (a, b) in enumerate(zip(code_old, code_new)) if a.source != b.source),
+                       min(len(code_old), len(code_new)))
+        sys.exit(f"--keep-outputs: {name}: code cell {changed + 1} changed (or cells were added or removed); "
+                 f"execute the notebook instead")
+    for a, b in zip(code_old, code_new):
+        b.outputs, b.execution_count, b.metadata = a.outputs, a.execution_count, a.metadata
+    if len(old.cells) == len(new.cells):          # same cells: keep their ids, so the diff is the edit
+        for a, b in zip(old.cells, new.cells):
+            b.id = a.id
+    new.metadata = old.metadata
+
+
 if __name__ == "__main__":
-    prefixes = sys.argv[1:]
+    keep = "--keep-outputs" in sys.argv[1:]
+    prefixes = [a for a in sys.argv[1:] if a != "--keep-outputs"]
     for src in sorted(SRC.glob("*.py")):
         if not prefixes or any(src.stem.startswith(p) for p in prefixes):
-            print("built", build(src).relative_to(ROOT))
+            print("built", build(src, keep_outputs=keep).relative_to(ROOT))

@@ -127,3 +127,21 @@ def test_run_all_benchmarks_smoke_on_pytorch(tmp_path):
         assert run["status"] == "ok" and run["results"], run
     glcic = report["runs"][2]["results"][0]
     assert glcic["backend"] == "torch" and glcic["phase"] == 1 and glcic["img_per_s"] > 0
+
+
+def test_build_notebooks_keeps_outputs_only_when_no_code_changed():
+    import importlib.util
+
+    import nbformat
+    spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    old = nbformat.v4.new_notebook(cells=list(build.cells_of("# %% [markdown]\n# Old text\n\n# %%\nprint(1)\n")))
+    old.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    new = nbformat.v4.new_notebook(cells=list(build.cells_of("# %% [markdown]\n# New text\n\n# %%\nprint(1)\n")))
+    build.carry_outputs(old, new, "nb")
+    assert new.cells[0].source == "New text" and new.cells[1].outputs[0]["text"] == "1\n"
+    assert [c.id for c in new.cells] == [c.id for c in old.cells]
+    changed = nbformat.v4.new_notebook(cells=list(build.cells_of("# %%\nprint(2)\n")))
+    with pytest.raises(SystemExit, match="code cell 1 changed"):
+        build.carry_outputs(old, changed, "nb")

@@ -97,7 +97,7 @@ for name, ours, kit in [("context", context_loss, semantic.ContextLoss()), ("pri
 
 # %% [markdown]
 # **How much does the prior weigh?** Read the numbers above: the context loss is tens to a hundred
-# per image (it sums over thousands of known pixels), while $\log(1 - D(G(z)))$ is a few thousandths
+# per image (it sums over thousands of known pixels), while $\log(1 - D(G(z)))$ is a hundredth or less
 # *before* its weight $\lambda = 0.003$. The shipped $D$ calls most samples fake ($D \approx 0.01$),
 # where $\log(1 - D)$ is nearly flat, so with Yeh's $\lambda$ the prior hardly moves $z$ on toy cars;
 # exercise 1 measures what it changes, and lets you try a heavier prior.

@@ -115,8 +115,9 @@ for s in (32, 64, 128):
 
 # %% [markdown]
 # What each weighted term weighs at a random $z$ on our three images. Compare the magnitudes: with
-# the seed's balance the feature and class terms are thousands to tens of thousands of times the
-# context loss, so they, not the known pixels, decide where the search goes:
+# the seed's balance the feature term is hundreds to thousands of times the context loss and the
+# class term tens to hundreds of thousands of times, so they, not the known pixels, decide where
+# the search goes:
 
 # %%
 terms = guided.guided_terms(C, D)
@@ -153,10 +154,9 @@ print("guided - Yeh, hole PSNR (dB):", np.round(gaps, 2))
 
 # %% [markdown]
 # **Read it honestly.** On these three cars the guided search does *not* beat plain Yeh in hole PSNR,
-# and the class it makes the classifier see is often not the true one: a wrong guess of the class
-# pulls the whole fill towards another kind of car. With the seed's weights the classifier's terms
-# dwarf the context loss (section 3), so the search pleases the classifier first and the known
-# pixels second. Three images decide nothing: notebook 10 §5 measures it on more cars, with a
+# and neither search makes the classifier see the true class on two of the three cars. With the
+# seed's weights the classifier's terms dwarf the context loss (section 3), so the search pleases
+# the classifier first and the known pixels second. Three images decide nothing: notebook 10 §5 measures it on more cars, with a
 # variant whose classifier terms are 10⁴ times lighter.
 
 # %% [markdown]

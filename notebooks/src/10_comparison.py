@@ -15,9 +15,9 @@
 # - whether classifier guidance beats plain semantic inpainting on large holes, as seed 001 claims;
 # - how to run every method on a photo of your own.
 #
-# **Time**: about 5 min on a 2-core CPU (`class` preset: 2 cars and 2 photo patches per mask, latent
-# searches of 300 iterations x 4 restarts; measured 404 s on a shared CPU, 80 % of it the guided
-# search); a GPU runs the `paper` preset's full searches.
+# **Time**: about 3.5–7 min on a 2-core CPU (`class` preset: 2 cars and 2 photo patches per mask, latent
+# searches of 300 iterations x 4 restarts; measured 215 s on an idle CPU and 404 s on a shared one,
+# most of it the guided search); a GPU runs the `paper` preset's full searches.
 
 # %%
 from inpaintkit import presets
@@ -175,7 +175,7 @@ delta = verdict(results["toy cars"])
 #   *the same classifier* that guided the search, which optimised exactly those features: that
 #   measurement favours guidance by construction. With 8 images against 256 feature dimensions it
 #   is also very noisy.
-# - **Cost**: the guided search is 6–9 times slower per image than plain semantic inpainting (two
+# - **Cost**: the guided search is about 6–9 times slower per image than plain semantic inpainting (two
 #   classifier passes and their gradients per step).
 #
 # So the seed's claim is not reproduced here in pixel terms. Reasons worth testing (exercises for the
