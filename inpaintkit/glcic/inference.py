@@ -150,9 +150,10 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
     :func:`inpaintkit.evaluation.eval_masks` (fixed seeded boxes and strokes) at the images' size:
     ``{kind: {method: {'hole_psnr', 'ssim', 'sharpness', 'wins', 'vs_telea'}, 'hole_fraction': f}}``
     (``sharpness``: :func:`inpaintkit.metrics.hole_sharpness`); ``wins`` is the share
-    of images whose hole PSNR beats Telea's, ``vs_telea`` the per-image hole PSNR difference to
-    Telea's with a 95 % bootstrap interval (:func:`inpaintkit.evaluation.paired_difference`). The bar the shipped photo weights are held to
-    (by default run as the network says, ``model.context_pad`` and ``model.self_ensemble``;
+    of images whose hole PSNR beats Telea's, ``vs_telea`` (two or more images) the per-image hole
+    PSNR difference to Telea's with a 95 % bootstrap interval
+    (:func:`inpaintkit.evaluation.paired_difference`). The bar the shipped photo weights are held
+    to (by default run as the network says, ``model.context_pad`` and ``model.self_ensemble``;
     see :func:`complete`)."""
     from ..baselines import telea
     from ..evaluation import eval_masks, paired_difference
