@@ -46,6 +46,8 @@ def main(argv=None):
                    help="score the interpolation (1-T)*weights + T*W instead (shipped name or .weights.h5)")
     p.add_argument("--t", type=float, nargs="+", default=None, metavar="T",
                    help="interpolation weights in [0, 1] for --toward (default 0 0.25 0.5 0.75 1)")
+    p.add_argument("--near-perfect", type=float, default=None, metavar="DB",
+                   help="also split each difference to Telea at DB: images where either reaches it vs the rest")
     a = p.parse_args(argv)
     if a.n < 1:
         p.error(f"--n: expected at least 1 image, got {a.n}")
@@ -82,7 +84,7 @@ def main(argv=None):
                 model.self_ensemble = a.self_ensemble == "on"
             if a.precise_bn:
                 phases.precise_batchnorm(model, train, model.mean_pixel, a.precise_bn, 16, "mixed", 0, model.context_pad)
-            res = inference.versus_telea(model, images)
+            res = inference.versus_telea(model, images, near_perfect=a.near_perfect)
             print(json.dumps({"weights": w, "split": a.split, "n": len(images), "size": size,
                               **({} if t is None else {"toward": a.toward, "t": t}), "precise_bn": a.precise_bn,
                               "context_pad": model.context_pad, "self_ensemble": model.self_ensemble, **res}),

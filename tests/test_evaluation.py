@@ -66,3 +66,16 @@ def test_paired_difference_bootstrap_interval():
         evaluation.paired_difference(b, b[:10])
     with pytest.raises(InpaintkitError, match=r"^resamples"):
         evaluation.paired_difference(b, b, resamples=5)
+
+
+def test_where_decided_splits_the_mean_at_near_perfect_images():
+    a = np.array([30.0, 32.0, 45.0, 58.9])           # method A, per-image PSNR
+    b = np.array([29.0, 31.0, 58.9, 41.0])           # method B: exact on the third image
+    w = evaluation.where_decided(a, b)
+    assert w["n_near_perfect"] == 2 and w["n_rest"] == 2
+    assert w["mean_rest"] == pytest.approx(1.0) and w["mean_near_perfect"] == pytest.approx((-13.9 + 17.9) / 2)
+    assert w["mean_capped"] == pytest.approx((1 + 1 + 0 + 0) / 4)   # both near-perfect images count as ties
+    assert (w["n_near_perfect"] * w["mean_near_perfect"] + w["n_rest"] * w["mean_rest"]) / 4 == pytest.approx((a - b).mean())
+    assert evaluation.where_decided(a[:2], b[:2])["mean_near_perfect"] is None
+    with pytest.raises(InpaintkitError, match=r"^a, b"):
+        evaluation.where_decided(a, b[:3])

@@ -425,6 +425,11 @@ def test_versus_telea_reports_the_bar_per_mask_kind():
         gap = kind["glcic"]["vs_telea"]
         assert gap["n"] == 4 and gap["ci95"][0] <= gap["mean"] <= gap["ci95"][1]
         assert gap["mean"] == pytest.approx(kind["glcic"]["hole_psnr"] - kind["telea"]["hole_psnr"], abs=2e-3)
+        assert "where_decided" not in kind["glcic"]
+    split = inference.versus_telea(net, images, kinds=("strokes",), near_perfect=40)["strokes"]["glcic"]
+    assert split["where_decided"]["n_near_perfect"] + split["where_decided"]["n_rest"] == 4
+    with pytest.raises(InpaintkitError, match=r"^near_perfect"):
+        inference.versus_telea(net, images, near_perfect=-1)
 
 
 def test_context_pad_runs_c_on_the_mirrored_image_and_hole_and_crops_back():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..errors import InpaintkitError, check_images, check_int, check_masks
+from ..errors import InpaintkitError, check_float, check_images, check_int, check_masks
 from .completion import check_context_pad, mirror_pad, prepare_input
 
 DEFAULT = "glcic_photos"
@@ -145,20 +145,23 @@ def evaluate(model, images, masks, postprocess: bool = False, *, also_postproces
 
 
 def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: int | None = None,
-                 self_ensemble: bool | None = None) -> dict:
+                 self_ensemble: bool | None = None, near_perfect: float | None = None) -> dict:
     """Hole PSNR and SSIM of C (raw, and with the paper's post-processing) against OpenCV Telea on
     :func:`inpaintkit.evaluation.eval_masks` (fixed seeded boxes and strokes) at the images' size:
     ``{kind: {method: {'hole_psnr', 'ssim', 'sharpness', 'wins', 'vs_telea'}, 'hole_fraction': f}}``
     (``sharpness``: :func:`inpaintkit.metrics.hole_sharpness`); ``wins`` is the share
     of images whose hole PSNR beats Telea's, ``vs_telea`` (two or more images) the per-image hole
     PSNR difference to Telea's with a 95 % bootstrap interval
-    (:func:`inpaintkit.evaluation.paired_difference`). The bar the shipped photo weights are held
-    to (by default run as the network says, ``model.context_pad`` and ``model.self_ensemble``;
-    see :func:`complete`)."""
+    (:func:`inpaintkit.evaluation.paired_difference`); with ``near_perfect=DB`` also
+    ``where_decided`` (:func:`inpaintkit.evaluation.where_decided`). The bar the shipped photo
+    weights are held to (by default run as the network says, ``model.context_pad`` and
+    ``model.self_ensemble``; see :func:`complete`)."""
     from ..baselines import telea
-    from ..evaluation import eval_masks, paired_difference
+    from ..evaluation import eval_masks, paired_difference, where_decided
     from ..metrics import hole_psnr, hole_sharpness, ssim
     images = check_images("images", images, batched=True)
+    if near_perfect is not None:
+        near_perfect = check_float("near_perfect", near_perfect, minimum=0.0)
     out = {}
     for kind, m in eval_masks(len(images), images.shape[1], kinds).items():
         x = images * (1 - m)
@@ -170,7 +173,10 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
                          "sharpness": round(hole_sharpness(f, images, m), 3)}
                      | ({} if k == "telea" else {"wins": round(float((per[k] > per["telea"]).mean()), 3),
                                                  **({"vs_telea": paired_difference(per[k], per["telea"])}
-                                                    if len(images) > 1 else {})})
+                                                    if len(images) > 1 else {}),
+                                                 **({"where_decided": where_decided(per[k], per["telea"],
+                                                                                    near_perfect=near_perfect)}
+                                                    if near_perfect is not None else {})})
                      for k, f in fills.items()}
         out[kind]["hole_fraction"] = round(float(m.mean()), 4)
     return out

@@ -187,6 +187,10 @@ widget
 # costs in PSNR. The last lines of each network are the same measurement on **800** test patches
 # (the first 200 are the bar's): watch the MSE network's lead on boxes shrink from +0.43 to +0.09 dB,
 # and the joint network's shortfall on strokes become clear. A test set's size is part of its result.
+# And a mean of PSNRs in dB is decided where? `scripts/eval_glcic.py ... --near-perfect 40` splits it:
+# on the 91–95 % of patches whose fills are visibly imperfect both networks lead Telea, and the mean
+# is lost on the few near-perfect ones (≥ 40 dB, differences nobody sees), where Telea leads by
+# 2–10 dB (`docs/benchmarks.md`, *Where the mean is decided*).
 #
 # Two choices that are *not* in the paper travel with these weights (the manifest's `config`, so
 # `inference.inpaint` applies them by default): **`context_pad`** -- the network was fine-tuned on
