@@ -100,15 +100,22 @@ def compare(methods: dict, images, masks, *, verbose: bool = True) -> dict:
     return res
 
 
+def _paired(a, b, minimum: int, what: str):
+    """Two per-image score arrays of the same images, as float64; a clear error otherwise."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.ndim != 1 or a.shape != b.shape or len(a) < minimum:
+        at_least = f" >= {minimum}" if minimum > 1 else ""
+        raise InpaintkitError(f"a, b: expected two 1-D arrays of the same length{at_least} (one {what} per image), "
+                              f"got shapes {a.shape} and {b.shape}")
+    return a, b
+
+
 def paired_difference(a, b, *, resamples: int = 2000, seed: int = 0) -> dict:
     """How sure is "method A beats method B"? Per-image scores ``a`` and ``b`` of the same images
     (e.g. hole PSNR): the mean and median of ``a - b``, and a 95 % percentile bootstrap interval
     of the mean (``resamples`` draws of the images with replacement, seeded). An interval that
     contains 0 means this test set cannot tell the two apart."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.ndim != 1 or a.shape != b.shape or len(a) < 2:
-        raise InpaintkitError(f"a, b: expected two 1-D arrays of the same length >= 2 (one score per image), "
-                              f"got shapes {a.shape} and {b.shape}")
+    a, b = _paired(a, b, minimum=2, what="score")
     resamples = check_int("resamples", resamples, minimum=100)
     d = a - b
     idx = np.random.default_rng(seed).integers(0, len(d), (resamples, len(d)))
@@ -123,10 +130,7 @@ def where_decided(a, b, *, near_perfect: float = 40.0) -> dict:
     below ~1 % of the range: differences nobody sees) and the rest, with the mean of ``a - b`` on
     each part and the mean difference of PSNRs capped at ``near_perfect``. A mean decided by the
     near-perfect few says little about the fills one can see."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.ndim != 1 or a.shape != b.shape or len(a) < 1:
-        raise InpaintkitError(f"a, b: expected two 1-D arrays of the same length (one PSNR per image), "
-                              f"got shapes {a.shape} and {b.shape}")
+    a, b = _paired(a, b, minimum=1, what="PSNR")
     d, top = a - b, np.maximum(a, b) >= near_perfect
     part = lambda sel: round(float(d[sel].mean()), 3) if sel.any() else None
     return {"near_perfect_db": near_perfect, "n_near_perfect": int(top.sum()), "mean_near_perfect": part(top),

@@ -169,15 +169,17 @@ def versus_telea(model, images, kinds=("random_boxes", "strokes"), context_pad: 
         fills = {"glcic": _finish(raw, x, m, postprocess=False), "glcic_postprocessed": _finish(raw, x, m, True),
                  "telea": telea(x, m)}
         per = {k: np.array([hole_psnr(f[i], images[i], m[i]) for i in range(len(images))]) for k, f in fills.items()}
-        out[kind] = {k: {"hole_psnr": round(float(per[k].mean()), 3), "ssim": round(ssim(f, images), 4),
-                         "sharpness": round(hole_sharpness(f, images, m), 3)}
-                     | ({} if k == "telea" else {"wins": round(float((per[k] > per["telea"]).mean()), 3),
-                                                 **({"vs_telea": paired_difference(per[k], per["telea"])}
-                                                    if len(images) > 1 else {}),
-                                                 **({"where_decided": where_decided(per[k], per["telea"],
-                                                                                    near_perfect=near_perfect)}
-                                                    if near_perfect is not None else {})})
-                     for k, f in fills.items()}
+        out[kind] = {}
+        for k, f in fills.items():
+            r = out[kind][k] = {"hole_psnr": round(float(per[k].mean()), 3), "ssim": round(ssim(f, images), 4),
+                                "sharpness": round(hole_sharpness(f, images, m), 3)}
+            if k == "telea":
+                continue
+            r["wins"] = round(float((per[k] > per["telea"]).mean()), 3)
+            if len(images) > 1:
+                r["vs_telea"] = paired_difference(per[k], per["telea"])
+            if near_perfect is not None:
+                r["where_decided"] = where_decided(per[k], per["telea"], near_perfect=near_perfect)
         out[kind]["hole_fraction"] = round(float(m.mean()), 4)
     return out
 
