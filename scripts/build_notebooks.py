@@ -9,6 +9,12 @@ leading ``# `` removed. Outputs are not kept: execute with
 ``python -m inpaintkit run notebooks/NN_name.ipynb --preset class --inplace``. With
 ``--keep-outputs`` the stored outputs of the existing notebook are carried over, which is right
 only when no code changed: it refuses (and writes nothing) if any code cell differs.
+
+Exercises mark their reference solution the nbgrader way, between ``### BEGIN SOLUTION`` and
+``### END SOLUTION`` lines. Next to every instructor copy ``notebooks/NN_name.ipynb`` (markers and
+solutions kept) the script writes a student copy ``notebooks/student/NN_name.ipynb``: no outputs,
+each marked region replaced by one ``# YOUR CODE HERE`` line, so the answer stays at the placeholder
+written before the region (``answer = None``) and ``inpaintkit.exercises.check`` says "not yet".
 """
 import re
 import sys
@@ -18,6 +24,13 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "notebooks" / "src"
+STUDENT = ROOT / "notebooks" / "student"
+BEGIN, END, PLACEHOLDER = "### BEGIN SOLUTION", "### END SOLUTION", "# YOUR CODE HERE"
+KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+STUDENT_NOTE = ("> **Student copy.** The exercises' reference solutions are removed: where a cell says "
+                "`# YOUR CODE HERE`, replace the `None` above it with your answer, and its check prints "
+                "*not yet* until you do, then ✔ or ✘. The instructor copy, with solutions and a stored run, "
+                "is `../{name}`.")
 
 
 def cells_of(text: str):
@@ -32,15 +45,55 @@ def cells_of(text: str):
             yield nbformat.v4.new_code_cell(body)
 
 
+def without_solutions(source: str, where: str = "") -> str:
+    """``source`` with every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region (markers included)
+    replaced by one ``# YOUR CODE HERE`` line at the marker's indentation."""
+    kept, inside = [], False
+    for line in source.splitlines():
+        mark = line.strip()
+        if mark == BEGIN:
+            if inside:
+                sys.exit(f"{where}: {BEGIN} inside a solution region")
+            inside = True
+            kept.append(line[:len(line) - len(line.lstrip())] + PLACEHOLDER)
+        elif mark == END:
+            if not inside:
+                sys.exit(f"{where}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            kept.append(line)
+    if inside:
+        sys.exit(f"{where}: {BEGIN} never ended")
+    return "\n".join(kept)
+
+
+def student_notebook(src: Path):
+    """The student copy of ``src``: solutions removed, no outputs, stable cell ids (so a rebuild of an
+    unchanged source writes the same bytes)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(STUDENT_NOTE.format(name=src.stem + ".ipynb"))]
+    for i, cell in enumerate(cells_of(src.read_text())):
+        cell.source = without_solutions(cell.source, f"{src.name} cell {i + 1}")
+        nb.cells.append(cell)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"
+    nb.metadata["kernelspec"] = dict(KERNEL)
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
 def build(src: Path, keep_outputs: bool = False) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells = list(cells_of(src.read_text()))
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = dict(KERNEL)
     nb.metadata["language_info"] = {"name": "python"}
     out = ROOT / "notebooks" / (src.stem + ".ipynb")
+    student = student_notebook(src)               # first: it refuses unbalanced solution markers
     if keep_outputs:
         carry_outputs(nbformat.read(out, as_version=4), nb, out.name)
     nbformat.write(nb, out)
+    STUDENT.mkdir(exist_ok=True)
+    nbformat.write(student, STUDENT / out.name)
     return out
 
 
@@ -66,4 +119,4 @@ if __name__ == "__main__":
     prefixes = [a for a in sys.argv[1:] if a != "--keep-outputs"]
     for src in sorted(SRC.glob("*.py")):
         if not prefixes or any(src.stem.startswith(p) for p in prefixes):
-            print("built", build(src, keep_outputs=keep).relative_to(ROOT))
+            print("built", build(src, keep_outputs=keep).relative_to(ROOT), "and its student copy")

@@ -284,12 +284,13 @@ print("the car changed:", not np.array_equal(before, explorer["image"]))
 
 # %% [markdown]
 # ## 10. Exercises
-# Each exercise has a self-check that prints ✔ or ✘. The reference solution is filled in; replace it
-# with your own and re-run the check.
+# Each exercise leaves its answer at `None` for you to replace (the student copy,
+# `notebooks/student/`, says `# YOUR CODE HERE` there). Its self-check prints *not yet* until you
+# do, then ✔ or ✘. This copy shows the reference solutions between `### BEGIN SOLUTION` and
+# `### END SOLUTION`.
 
 # %%
-def check(name, ok):
-    print(("✔ " if ok else "✘ ") + name)
+from inpaintkit.exercises import check
 
 
 # %% [markdown]
@@ -302,9 +303,13 @@ def check(name, ok):
 # values loses digits; ask numpy to accumulate in `float64` (`dtype=np.float64`).
 
 # %%
-mean_pixel = x_train.mean(axis=(0, 1, 2), dtype=np.float64)          # your solution here
-check("mean pixel matches data.mean_pixel", np.allclose(mean_pixel, data.mean_pixel(x_train), atol=1e-4))
-check("shape (3,)", np.shape(mean_pixel) == (3,))
+mean_pixel = None                    # your answer: the mean pixel of x_train, shape (3,)
+### BEGIN SOLUTION
+mean_pixel = x_train.mean(axis=(0, 1, 2), dtype=np.float64)
+### END SOLUTION
+check("shape (3,)", mean_pixel, lambda m: np.shape(m) == (3,), "one value per channel: average over axes 0, 1, 2")
+check("mean pixel matches data.mean_pixel", mean_pixel,
+      lambda m: np.allclose(m, data.mean_pixel(x_train), atol=1e-4), "accumulate in float64")
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -312,24 +317,38 @@ check("shape (3,)", np.shape(mean_pixel) == (3,))
 print(np.round(data.mean_pixel(toycars.generate(140, size=32, seed=1)[0]), 3))
 
 # %% [markdown]
-# **Exercise 2: class balance.** Count the training images per class with `np.bincount` and check that
-# no class has more than one image more than another (blocks of seven hold each class once).
+# **Exercise 2: class balance.** Count the training images per class with `np.bincount` and see
+# whether any class has more than one image more than another (blocks of seven hold each class once).
 
 # %%
-counts = np.bincount(y_train, minlength=K)          # your solution here
-check("one count per class", len(counts) == K and counts.sum() == len(y_train))
-check("balanced", counts.max() - counts.min() <= 1)
+counts = None                        # your answer: the number of training images of each class, shape (K,)
+### BEGIN SOLUTION
+counts = np.bincount(y_train, minlength=K)
+### END SOLUTION
+check("one count per class, every image counted", counts, lambda c: len(c) == K and np.sum(c) == len(y_train),
+      "np.bincount(..., minlength=K)")
+check("the right count for every class", counts, lambda c: all(c[k] == np.sum(y_train == k) for k in range(K)))
+if counts is not None:
+    print("largest minus smallest class:", np.max(counts) - np.min(counts))
 
 # %% [markdown]
-# **Exercise 3: a leak-free validation set.** Split 100 photo patches into 80 for training and 20 for
-# validation with `data.split_indices`, then check that no index is in both parts and none is lost.
+# **Exercise 3: a leak-free validation set.** Split the indices of 100 photo patches into 80 for
+# training and 20 for validation yourself: shuffle `0 … 99` with `np.random.default_rng(1)`
+# (data sets are often stored sorted, so never take the first 80), then cut. The checks test that no
+# index is in both parts and none is lost; the kit's `data.split_indices` does the same.
 # (Why is this still *weaker* than `photos.patches(..., split="val")`? Two patches of the same photo
 # can overlap even if their indices differ.)
 
 # %%
-tr, va = data.split_indices(100, (0.8, 0.2), seed=1)    # your solution here
-check("disjoint", not set(tr) & set(va))
-check("complete", sorted(np.concatenate([tr, va])) == list(range(100)))
+tr, va = None, None                  # your answer: two integer arrays, 80 and 20 indices
+### BEGIN SOLUTION
+order = np.random.default_rng(1).permutation(100)
+tr, va = order[:80], order[80:]
+### END SOLUTION
+check("80 for training, 20 for validation", (tr, va), lambda s: (len(s[0]), len(s[1])) == (80, 20))
+check("disjoint", (tr, va), lambda s: not set(np.ravel(s[0]).tolist()) & set(np.ravel(s[1]).tolist()))
+check("complete", (tr, va), lambda s: sorted(np.concatenate(s).tolist()) == list(range(100)))
+check("shuffled", (tr, va), lambda s: sorted(s[0]) != list(range(80)), "shuffle before you cut")
 
 # %% [markdown]
 # **Exercise 4: write `to_uint8`.** Convert $[0, 1]$ floats to 8-bit with the formula of section 3
@@ -338,8 +357,12 @@ check("complete", sorted(np.concatenate([tr, va])) == list(range(100)))
 
 # %%
 values = np.random.default_rng(0).uniform(-0.2, 1.2, size=1000).astype(np.float32)
-mine_u8 = np.round(255 * np.clip(values, 0, 1)).astype(np.uint8)   # your solution here
-check("same as data.to_uint8", np.array_equal(mine_u8, data.to_uint8(values)))
+mine_u8 = None                       # your answer: values as uint8
+### BEGIN SOLUTION
+mine_u8 = np.round(255 * np.clip(values, 0, 1)).astype(np.uint8)
+### END SOLUTION
+check("dtype uint8", mine_u8, lambda u: np.asarray(u).dtype == np.uint8)
+check("same as data.to_uint8", mine_u8, lambda u: np.array_equal(u, data.to_uint8(values)), "clip, scale, round")
 
 # %% [markdown]
 # ## Summary

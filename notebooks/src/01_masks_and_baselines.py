@@ -253,33 +253,41 @@ show_images([van] + list(blends.values()),
 
 # %% [markdown]
 # ## Exercises
-# Each comes with a reference solution and a self-check that prints ✔ or ✘. Change the solution,
-# re-run, and see the check react.
+# Each leaves its answer at `None` for you to replace (the student copy, `notebooks/student/`, says
+# `# YOUR CODE HERE` there); its self-check prints *not yet* until you do, then ✔ or ✘. This copy
+# shows the reference solutions between `### BEGIN SOLUTION` and `### END SOLUTION`.
 
 # %%
-def check(label, ok):
-    print(("✔ " if ok else "✘ ") + label)
+from inpaintkit.exercises import check
 
 # %% [markdown]
 # **Exercise 1 — a mask of your own.** Make `my_mask`, an `(S, S, 1)` mask whose bottom third is
 # missing (hint: `masks.box`).
 
 # %%
-my_mask = masks.box(S, S - S // 3, 0, S // 3, S)                     # reference solution
-check("shape (S, S, 1)", my_mask.shape == (S, S, 1))
-check("about a third of the image", abs(masks.hole_fraction(my_mask) - 1 / 3) < 0.04)
-check("bottom row missing, top row kept", my_mask[-1].all() and not my_mask[0].any())
+my_mask = None                       # your answer: an (S, S, 1) mask, 1 = hole
+### BEGIN SOLUTION
+my_mask = masks.box(S, S - S // 3, 0, S // 3, S)
+### END SOLUTION
+check("shape (S, S, 1)", my_mask, lambda m: m.shape == (S, S, 1))
+check("about a third of the image", my_mask, lambda m: abs(masks.hole_fraction(m) - 1 / 3) < 0.04)
+check("bottom row missing, top row kept", my_mask, lambda m: m[-1].all() and not m[0].any())
 
 # %% [markdown]
 # **Exercise 2 — hole L1 by hand.** Write `my_hole_l1(pred, target, mask)` from the equation in §2
 # and compare it with `metrics.hole_l1` on a Telea result.
 
 # %%
-def my_hole_l1(pred, target, mask):                                 # reference solution
-    return np.abs(pred - target)[mask[..., 0] > 0].mean()
+def my_hole_l1(pred, target, mask):
+    answer = None                    # your code: the mean absolute error over the hole's pixels
+    ### BEGIN SOLUTION
+    answer = np.abs(pred - target)[mask[..., 0] > 0].mean()
+    ### END SOLUTION
+    return answer
 
 out = baselines.telea(van, wheel)
-check("matches metrics.hole_l1", np.isclose(my_hole_l1(out, van, wheel), metrics.hole_l1(out, van, wheel)))
+check("matches metrics.hole_l1", my_hole_l1(out, van, wheel),
+      lambda v: np.isclose(v, metrics.hole_l1(out, van, wheel)), "average over the hole's pixels only")
 
 # %% [markdown]
 # **Exercise 3 — Poisson blending by hand.** Turn `harmonic` into a Poisson solver: in the hole
@@ -288,21 +296,25 @@ check("matches metrics.hole_l1", np.isclose(my_hole_l1(out, van, wheel), metrics
 # $u_p \leftarrow \big(\sum_{q\in N(p)} u_q - \Delta f_p\big)/4$. Compare with `blending.poisson_blend`.
 
 # %%
-def my_poisson(fill, image, mask, iters=2000):                       # reference solution
+def my_poisson(fill, image, mask, iters=2000):
+    u = None                         # your code: start from fill in the hole, then `iters` Jacobi updates
+    ### BEGIN SOLUTION
     lap_f = neighbours(fill) - 4 * fill
     u = np.where(mask > 0, fill, image)
     for _ in range(iters):
         u = np.where(mask > 0, (neighbours(u) - lap_f) / 4, image)
+    ### END SOLUTION
     return u
 
 # at 64² whatever the preset: Jacobi needs about (hole side)² iterations to converge
 x64, m64 = toycars.generate(3, size=64, seed=1)[0][2], masks.center_box(64)
 f64 = 0.7 * x64 + 0.25
 mine = my_poisson(f64, x64, m64)
-gap = np.abs(mine - blending.poisson_blend(f64, x64, m64))[m64[..., 0] > 0].mean()
-check(f"within 0.03 of OpenCV's seamlessClone (mean gap {gap:.4f})", gap < 0.03)
-check("removes most of the colour error of the pasted fill",
-      metrics.hole_l1(mine, x64, m64) < 0.5 * metrics.hole_l1(blending.composite(f64, x64, m64), x64, m64))
+hole64 = m64[..., 0] > 0
+check("within 0.03 of OpenCV's seamlessClone (mean gap over the hole)", mine,
+      lambda u: np.abs(u - blending.poisson_blend(f64, x64, m64))[hole64].mean() < 0.03)
+check("removes most of the colour error of the pasted fill", mine,
+      lambda u: metrics.hole_l1(u, x64, m64) < 0.5 * metrics.hole_l1(blending.composite(f64, x64, m64), x64, m64))
 
 # %% [markdown]
 # **Going further.** With the widget, find the largest centred box for which Telea still gets

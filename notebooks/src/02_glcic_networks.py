@@ -176,9 +176,14 @@ interact(show_field, dilation=True, shift=(-96, 96, 16));
 # pixels whose gradient is above 10⁻⁶ of the largest, so it may come out a pixel short on each side).
 
 # %%
+from inpaintkit.exercises import check
+
+
 def analytic_rf(dilation=True):
+    rf = None                        # your code: walk cm.LAYERS, rows (kind, kernel, dilation, stride, channels)
+    ### BEGIN SOLUTION
     rf, jump = 1, 1
-    for kind, k, d, s, c in cm.LAYERS:                  # solution
+    for kind, k, d, s, c in cm.LAYERS:
         d = d if dilation else 1
         if kind == "deconv":
             rf += jump
@@ -186,12 +191,16 @@ def analytic_rf(dilation=True):
         else:
             rf += (k - 1) * d * jump
             jump *= s
+    ### END SOLUTION
     return rf
 
 
-print(analytic_rf(True), analytic_rf(False))
-assert 0 <= analytic_rf(True) - cm.extent(fields[True]) <= 4
-assert 0 <= analytic_rf(False) - cm.extent(fields[False]) <= 4
+rf_dilated, rf_plain = analytic_rf(True), analytic_rf(False)
+print("on paper:", rf_dilated, rf_plain, "| measured:", cm.extent(fields[True]), cm.extent(fields[False]))
+check("with dilation: the measurement, or up to 4 px more", rf_dilated,
+      lambda r: 0 <= r - cm.extent(fields[True]) <= 4)
+check("without dilation: the measurement, or up to 4 px more", rf_plain,
+      lambda r: 0 <= r - cm.extent(fields[False]) <= 4)
 
 # %% [markdown]
 # **2.** How many multiply-adds does the local discriminator cost compared with the global one at
@@ -199,6 +208,11 @@ assert 0 <= analytic_rf(False) - cm.extent(fields[False]) <= 4
 
 # %%
 g = cm.conv_macs(dm.global_discriminator(256), 256)
-l = cm.conv_macs(dm.local_discriminator(128), 128)           # solution
-print(f"global {g / 1e9:.2f} G, local {l / 1e9:.2f} G, ratio {g / l:.1f}")
-assert 3 < g / l < 5        # a quarter of the pixels, one convolution fewer
+ratio = None                         # your answer: global MACs / local MACs
+### BEGIN SOLUTION
+l = cm.conv_macs(dm.local_discriminator(128), 128)
+ratio = g / l
+print(f"global {g / 1e9:.2f} G, local {l / 1e9:.2f} G, ratio {ratio:.1f}")
+### END SOLUTION
+check("the ratio of multiply-adds", ratio,
+      lambda r: np.isclose(r, g / cm.conv_macs(dm.local_discriminator(128), 128), rtol=0.01))

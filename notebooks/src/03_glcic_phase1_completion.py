@@ -179,13 +179,20 @@ widget
 # `metrics.hole_psnr`). Is C better than that floor?
 
 # %%
-filled = backend.to_numpy(cm.prepare_input(ev, ev_masks, mean))[..., :3]   # solution
+from inpaintkit.exercises import check
+
+mean_fill_psnr = None                # your answer: the hole PSNR (dB) of the mean-pixel fill
+### BEGIN SOLUTION
+filled = backend.to_numpy(cm.prepare_input(ev, ev_masks, mean))[..., :3]
 mean_fill_psnr = metrics.hole_psnr(filled, ev, ev_masks)
-print(f"mean-pixel fill: {mean_fill_psnr:.2f} dB, C: {live['glcic']['hole_psnr']:.2f} dB")
+### END SOLUTION
 expected = metrics.hole_psnr(ev * (1 - ev_masks) + np.asarray(mean) * ev_masks, ev, ev_masks)
-assert abs(mean_fill_psnr - expected) < 1e-3, "not the mean-pixel fill"
-print("✔ C beats the floor" if live["glcic"]["hole_psnr"] > mean_fill_psnr
-      else "✘ C is not better than the mean colour yet: train longer (the quick preset is too short)")
+check("the mean-pixel fill's hole PSNR", mean_fill_psnr, lambda v: abs(v - expected) < 1e-3,
+      "fill the hole with `mean`, keep the known pixels")
+if mean_fill_psnr is not None:
+    print(f"mean-pixel fill: {mean_fill_psnr:.2f} dB, C: {live['glcic']['hole_psnr']:.2f} dB:",
+          "C beats the floor" if live["glcic"]["hole_psnr"] > mean_fill_psnr
+          else "C is not better than the mean colour yet (train longer)")
 
 # %% [markdown]
 # **2.** The loss ignores what C outputs outside the hole. Check it: change C's output outside the
@@ -195,16 +202,36 @@ print("✔ C beats the floor" if live["glcic"]["hole_psnr"] > mean_fill_psnr
 xb, mb, _, _ = trainer.batch(0)
 base = lambda inp, training: C(inp, training=False)
 outside = ops.convert_to_tensor(1 - mb)
-shifted = lambda inp, training: C(inp, training=False) + 0.3 * outside                  # solution
-a, b = (float(backend.to_numpy(masked_mse(f, xb, mb, mean))) for f in (base, shifted))
+shifted = None                       # your code: a function (inp, training) -> C's output, changed outside the hole
+### BEGIN SOLUTION
+shifted = lambda inp, training: C(inp, training=False) + 0.3 * outside
+### END SOLUTION
 inp = cm.prepare_input(xb, mb, mean)
-moved = float(np.abs(backend.to_numpy(shifted(inp, False) - base(inp, False)) * (1 - mb)).max())
-print(f"loss {a:.6f} -> {b:.6f}; the output moved by up to {moved:.2f} outside the hole")
-assert moved > 0.25, "change the output outside the hole"
-assert abs(a - b) < 1e-7, "the loss moved: it counts pixels outside the hole"
+loss_of = lambda f: float(backend.to_numpy(masked_mse(f, xb, mb, mean)))
+moved_of = lambda f: float(np.abs(backend.to_numpy(f(inp, False) - base(inp, False)) * (1 - mb)).max())
+check("the output moved by more than 0.25 outside the hole", shifted, lambda f: moved_of(f) > 0.25,
+      "add 0.3 * outside to C's output")
+check("the loss did not move", shifted, lambda f: abs(loss_of(f) - loss_of(base)) < 1e-7,
+      "change only pixels outside the hole")
+if shifted is not None:
+    print(f"loss {loss_of(base):.6f} -> {loss_of(shifted):.6f}; the output moved by up to "
+          f"{moved_of(shifted):.2f} outside the hole")
 
 # %% [markdown]
-# **3.** (longer) Re-run section 3 with `P.glcic_width` replaced by `0.25` and compare the hole PSNR
-# and the time per step. Where is the cost? (`cm.conv_macs(C, S)` counts the multiply-adds.)
-#
+# **3.** Where is the cost? `cm.conv_macs(model, S)` counts a network's multiply-adds. Compute how
+# many times more a completion network of width `P.glcic_width` needs than one of width `0.25`
+# (`cm.completion_network(S, width)`), and explain the number from how a convolution's cost grows
+# with its channels. (Longer: re-run section 3 with width `0.25` and compare the hole PSNR and the
+# time per step.)
+
+# %%
+macs_ratio = None                    # your answer: MACs at width P.glcic_width / MACs at width 0.25
+### BEGIN SOLUTION
+macs_ratio = cm.conv_macs(cm.completion_network(S, P.glcic_width), S) / cm.conv_macs(cm.completion_network(S, 0.25), S)
+### END SOLUTION
+check("the ratio of multiply-adds", macs_ratio, lambda r: np.isclose(
+    r, cm.conv_macs(cm.completion_network(S, P.glcic_width), S) / cm.conv_macs(cm.completion_network(S, 0.25), S),
+    rtol=0.01))
+
+# %% [markdown]
 # **Next**: notebook 04 trains the discriminators against this network's completions.

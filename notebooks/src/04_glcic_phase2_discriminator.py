@@ -183,21 +183,48 @@ interact(judge, size=(0.1, 0.6, 0.05), x=(0.0, 1.0, 0.05), y=(0.0, 1.0, 0.05));
 # for training C?
 
 # %%
-raw_ev = inference.complete(C, ev, ev_masks)                               # solution
-acc_raw = float((phases.p_real(D, np.clip(raw_ev, 0, 1), ev_masks) < 0.5).mean())
-acc_comp = float((p_real_fake < 0.5).mean())
-print(f"D calls 'completed': raw outputs {acc_raw:.2f}, composites {acc_comp:.2f}")
+from inpaintkit.exercises import check
+
+raw_ev = None                        # your answer: C's raw outputs for `ev` with holes `ev_masks`, not composited
+### BEGIN SOLUTION
+raw_ev = inference.complete(C, ev, ev_masks)
+### END SOLUTION
 outside = np.broadcast_to(ev_masks == 0, ev.shape)
-assert np.abs(raw_ev - ev)[outside].mean() > 1e-3, "these are composites: use C's raw output"
-assert raw_ev.shape == ev.shape and 0.0 <= acc_raw <= 1.0
+check("one output per image", raw_ev, lambda r: np.shape(r) == ev.shape)
+check("raw outputs, not composites", raw_ev, lambda r: np.abs(r - ev)[outside].mean() > 1e-3,
+      "outside the hole a composite equals the original: use C's own output everywhere")
+if raw_ev is not None:
+    acc_raw = float((phases.p_real(D, np.clip(raw_ev, 0, 1), ev_masks) < 0.5).mean())
+    print(f"D calls 'completed': raw outputs {acc_raw:.2f}, composites {(p_real_fake < 0.5).mean():.2f}")
 
 # %% [markdown]
 # **2.** The local patch of a *real* image sits on a random hole $M_d$. What could D learn if real
-# images always used the centre patch while completed ones used the patch around their hole?
-# Check that `trainer.batch(step)` draws different corners for real and completed images:
+# images always used the centre patch while completed ones used the patch around their hole? Where
+# the patch is, not what is in it. Measure it: write `cheat_accuracy(c_fake, c_real)`, the accuracy
+# of a "discriminator" that looks only at the patch's top-left corner and says *real* when it is
+# the centre patch's corner `centre`, *completed* otherwise (corners are rows `(y, x)`; count the
+# completed and the real patches together). Then apply it to real patch corners that always sit at
+# the centre, and to the trainer's own corners.
 
 # %%
+centre = np.array([(S - trainer.patch) // 2] * 2)       # top-left corner of the centred local patch
+
+
+def cheat_accuracy(c_fake, c_real):
+    acc = None                       # your code: the fraction of the len(c_fake) + len(c_real) patches judged right
+    ### BEGIN SOLUTION
+    at_centre = lambda c: np.all(np.asarray(c) == centre, axis=1)
+    acc = (np.sum(~at_centre(c_fake)) + np.sum(at_centre(c_real))) / (len(c_fake) + len(c_real))
+    ### END SOLUTION
+    return acc
+
+
+away = centre + 1
+check("a hand example: right on 2 of 4", cheat_accuracy([centre, away], [centre, away]),
+      lambda a: np.isclose(a, 0.5))
+check("a hand example: right on all", cheat_accuracy([away, away + 1], [centre]), lambda a: np.isclose(a, 1.0))
 _, _, c_fake, c_real = trainer.batch(3)
-print(c_fake[:4].tolist(), c_real[:4].tolist())
-assert len({tuple(c) for c in c_real}) > 1, "real patches always at the same place"
-assert (c_fake != c_real).any()
+leaky, kit = cheat_accuracy(c_fake, np.tile(centre, (len(c_fake), 1))), cheat_accuracy(c_fake, c_real)
+if kit is not None:
+    print(f"the corner alone: {leaky:.2f} accurate if real patches sat at the centre, {kit:.2f} with the "
+          "trainer's random real holes: D has to look at the pixels")
