@@ -331,9 +331,17 @@ if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"
 # %%
 import cv2
 
-blurred = np.stack([cv2.GaussianBlur(im, (5, 5), 1.5) for im in ev])            # solution
-print(round(sharpness(ev, ev, ev_masks), 3), round(sharpness(blurred, ev, ev_masks), 3))
-assert abs(sharpness(ev, ev, ev_masks) - 1) < 1e-6 and sharpness(blurred, ev, ev_masks) < 0.8
+from inpaintkit.exercises import check
+
+blurred = None                       # your answer: a blurred copy of `ev` (e.g. cv2.GaussianBlur, 5×5, σ 1.5)
+### BEGIN SOLUTION
+blurred = np.stack([cv2.GaussianBlur(im, (5, 5), 1.5) for im in ev])
+### END SOLUTION
+check("one blurred image per image of ev", blurred, lambda b: np.shape(b) == ev.shape)
+check("blurred: hole sharpness below 0.8", blurred, lambda b: sharpness(b, ev, ev_masks) < 0.8,
+      "blur more (a larger σ)")
+if blurred is not None:
+    print("sharpness: real", round(sharpness(ev, ev, ev_masks), 3), "| blurred", round(sharpness(blurred, ev, ev_masks), 3))
 
 # %% [markdown]
 # **2.** How large was the adversarial term compared with the MSE during the live run? Compute
@@ -341,10 +349,16 @@ assert abs(sharpness(ev, ev, ev_masks) - 1) < 1e-6 and sharpness(blurred, ev, ev
 # compare PSNR and sharpness: which way does each move?
 
 # %%
-ratio = float(np.mean([ALPHA * h["gan"] / h["mse"] for h in history]))     # solution
-print(f"α·GAN is on average {ratio:.2f} x the MSE")
+ratio = None                         # your answer: the mean over `history` of α·GAN / MSE
+### BEGIN SOLUTION
+ratio = float(np.mean([ALPHA * h["gan"] / h["mse"] for h in history]))
+### END SOLUTION
 # the logged total is MSE + α·GAN, so (total - MSE) / MSE must give the same number
-assert np.isclose(ratio, np.mean([(h["loss"] - h["mse"]) / h["mse"] for h in history]), rtol=1e-3)
+check("matches the logged total", ratio,
+      lambda r: np.isclose(r, np.mean([(h["loss"] - h["mse"]) / h["mse"] for h in history]), rtol=1e-3),
+      "each history entry has 'gan' and 'mse'; multiply GAN by ALPHA")
+if ratio is not None:
+    print(f"α·GAN is on average {ratio:.2f} x the MSE")
 
 # %% [markdown]
 # **3.** The interpolation curve's end points are the two shipped networks themselves. Check it:
@@ -353,25 +367,49 @@ assert np.isclose(ratio, np.mean([(h["loss"] - h["mse"]) / h["mse"] for h in his
 
 # %%
 if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"):
+    ends = None                      # your answer: {0.0: hole PSNR with mse_net, 1.0: hole PSNR with gan_net}
+    ### BEGIN SOLUTION
     ends = {t: metrics.hole_psnr(inference.inpaint(cpics * (1 - choles), choles, model=net), cpics, choles)
-            for t, net in ((0.0, mse_net), (1.0, gan_net))}                                    # solution
-    print({t: round(v, 2) for t, v in ends.items()}, {t: round(live[t]["hole_psnr"], 2) for t in ends})
-    assert all(abs(ends[t] - live[t]["hole_psnr"]) < 0.05 for t in ends)
+            for t, net in ((0.0, mse_net), (1.0, gan_net))}
+    ### END SOLUTION
+    check("the curve's end points are the two networks", ends,
+          lambda e: all(abs(e[t] - live[t]["hole_psnr"]) < 0.05 for t in (0.0, 1.0)))
+    if ends is not None:
+        print({t: round(v, 2) for t, v in ends.items()}, {t: round(live[t]["hole_psnr"], 2) for t in ends})
 
 # %% [markdown]
 # **4.** Average the generator. A GAN's weights wander from step to step, and a common remedy
 # (Yazıcı et al. 2019; ProGAN and StyleGAN ship it) is to keep an exponential moving average of
 # them, $\bar\theta \leftarrow \beta\,\bar\theta + (1-\beta)\,\theta$ after every step, and ship
-# $\bar\theta$. It is not in the GLCIC paper. The live trainer of section 2 kept one (`ema=0.95`).
-# Keep a copy of the last iterate with `cm.clone(C)`, call `joint.use_average()` (C then holds
-# $\bar\theta$), and compare both on section 3's holes: hole PSNR and sharpness.
+# $\bar\theta$. It is not in the GLCIC paper. First write the update yourself: `ema(thetas, beta)`
+# returns $\bar\theta$ after the steps `thetas` (numbers or arrays), starting from
+# $\bar\theta = $ `thetas[0]`.
+
+# %%
+def ema(thetas, beta):
+    avg = None                       # your code: the running average after the last of `thetas`
+    ### BEGIN SOLUTION
+    avg = thetas[0]
+    for theta in thetas[1:]:
+        avg = beta * avg + (1 - beta) * theta
+    ### END SOLUTION
+    return avg
+
+
+check("two steps: 0 then 1 at β = 0.9 give 0.1", ema([0.0, 1.0], 0.9), lambda a: np.isclose(a, 0.1))
+check("0, 2, 2 at β = 0.5 give 1.5", ema([0.0, 2.0, 2.0], 0.5), lambda a: np.isclose(a, 1.5))
+check("a constant stays put", ema([np.full(3, 0.7)] * 5, 0.95), lambda a: np.allclose(a, 0.7))
+
+# %% [markdown]
+# The live trainer of section 2 kept such an average (`ema=0.95`). The cell below keeps a copy of the
+# last iterate with `cm.clone(C)`, calls `joint.use_average()` (C then holds $\bar\theta$), and
+# compares both on section 3's holes: hole PSNR and sharpness.
 # On the 128² photos the average beat its own run's last iterate (+0.15 / +0.05 dB, boxes / strokes,
 # val) but not the shipped joint network: see *Weight averaging* in `docs/benchmarks.md`.
 
 # %%
-C_last = cm.clone(C)                                                            # solution
+C_last = cm.clone(C)
 assert joint.use_average()
 fills = {name: inference.inpaint(ev, ev_masks, model=net, postprocess=False)
          for name, net in (("last iterate", C_last), ("moving average", C))}
 print(metrics.table(metrics.compare(fills, ev, ev_masks), metrics=("hole_psnr", "ssim", "sharpness")))
-assert any(not np.allclose(a, b) for a, b in zip(C_last.get_weights(), C.get_weights()))
