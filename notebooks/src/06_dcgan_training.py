@@ -150,6 +150,37 @@ else:
     print("no shipped weights: run scripts/train_dcgan.py; using the generator trained above")
 
 # %% [markdown]
+# ## 4b. Does it draw *every* kind of car? Coverage
+# A GAN can draw sharp, convincing cars and still draw only a few *kinds* of car: **mode collapse**.
+# Sharpness, a classifier's confidence or pixel diversity do not see it; the **class histogram** of many
+# samples does. The kit's GoogLeNet classifier (notebook 08, 99.75 % on real toy cars) labels 2048
+# samples; with $s_k$ the share of class $k$ among $K = 7$ classes, the *normalised entropy*
+#
+# $$H = -\frac{1}{\log K} \sum_k s_k \log s_k$$
+#
+# is 1 when every class is drawn equally often and 0 when one class is all there is. The kit's bar for
+# a generator that *covers the data*: $H \ge 0.97$ and every class $\ge 9\,\%$ of samples (uniform is
+# 14.3 %). `dcgan.coverage` measures it; the bars show the shipped generator next to real cars:
+
+# %%
+from inpaintkit import classifier as clf_module
+
+C = clf_module.shipped() if weights.available("classifier_toycars") else None
+if C is not None and C.input_shape[1] == G_shipped.output_shape[1]:
+    n_cov = 2048 if P.name != "quick" else 256
+    cov = dcgan.coverage(G_shipped, C, n=n_cov, class_names=toycars.CLASSES)
+    real_cars, _ = toycars.generate(n_cov, size=C.input_shape[1], seed=77)
+    real_cov = dcgan.coverage_stats(dcgan.class_shares(backend.to_numpy(C(real_cars, training=False))))
+    print(f"shipped generator: entropy {cov['entropy']:.3f}, rarest class {100 * cov['min_share']:.1f} %, "
+          f"covers the data: {cov['covers']}")
+    print(f"real toy cars:     entropy {real_cov['entropy']:.3f}, rarest class {100 * real_cov['min_share']:.1f} %")
+    dcgan.plot_coverage(cov, real_cov); plt.show()
+    G_live_cov = dcgan.coverage(G, C, n=256, class_names=toycars.CLASSES)
+    print(f"the generator trained live above (256 samples): entropy {G_live_cov['entropy']:.3f}")
+else:
+    print("coverage needs the shipped toy-car classifier at the generator's size (scripts/train_classifier.py)")
+
+# %% [markdown]
 # Look closely and you will see faint horizontal and vertical stripes: the *checkerboard artifacts* of
 # stride-2 transposed convolutions whose kernel (5) is not a multiple of the stride (Odena et al.,
 # "Deconvolution and checkerboard artifacts", 2016). Longer training hides them; resize-then-convolve
@@ -187,14 +218,21 @@ def latent_slider(direction=0, amount=0.0):
 # `ops.softplus` (fill in `smoothed_d_loss`) and check it against `dcgan.gan_losses(..., label_smoothing=0.1)`.
 
 # %%
-def smoothed_d_loss(real_logits, fake_logits, s=0.1):
-    # your code here; reference solution:
-    return (ops.mean((1 - s) * ops.softplus(-real_logits) + s * ops.softplus(real_logits))
-            + ops.mean(ops.softplus(fake_logits)))
+from inpaintkit.exercises import check
 
-mine = float(backend.to_numpy(smoothed_d_loss(real_l, fake_l)))
+
+def smoothed_d_loss(real_logits, fake_logits, s=0.1):
+    loss = None                      # your code: the smoothed loss, a scalar (ops.mean over the batch)
+    ### BEGIN SOLUTION
+    loss = (ops.mean((1 - s) * ops.softplus(-real_logits) + s * ops.softplus(real_logits))
+            + ops.mean(ops.softplus(fake_logits)))
+    ### END SOLUTION
+    return loss
+
+
 ref = float(backend.to_numpy(dcgan.gan_losses(real_l, fake_l, label_smoothing=0.1)[0]))
-print("✔ matches the kit" if abs(mine - ref) < 1e-5 else f"✘ {mine:.4f} != {ref:.4f}")
+check("matches dcgan.gan_losses(..., label_smoothing=0.1)", smoothed_d_loss(real_l, fake_l),
+      lambda v: abs(float(backend.to_numpy(v)) - ref) < 1e-5, "-log σ(x) = softplus(-x), -log(1 - σ(x)) = softplus(x)")
 
 # %% [markdown]
 # Now train a fresh pair with smoothing for a few steps and compare $D$'s average confidence on real
@@ -218,12 +256,18 @@ print(f"d_real over steps {steps - 10}-{steps}: plain {base_d_real:.3f}, smoothe
 
 # %%
 backend.seed(0)
+fast, hf = None, None                # your code: a fresh DCGANTrainer like the one above, but lr=2e-3; hf = fast.train(steps)
+### BEGIN SOLUTION
 fast = dcgan.DCGANTrainer(dcgan.generator(S, P.dcgan_width), dcgan.discriminator(S, P.dcgan_width), cars,
                           batch_size=P.dcgan_batch, lr=2e-3, sample_every=max(1, steps // 2))
 hf = fast.train(steps)
-print("lr 2e-3: last d_fake %.3f g_loss %.2f; warnings: %s" % (hf[-1]["d_fake"], hf[-1]["g_loss"], fast.warnings or "none"))
-show_images(fast.fixed_samples()[:8], size=1.0, suptitle=f"lr 2e-3 after {steps} steps");
+### END SOLUTION
+check("trained with lr 2e-3", fast, lambda f: np.isclose(float(backend.to_numpy(f.g_opt.learning_rate)), 2e-3))
+check(f"trained for {steps} steps", hf, lambda h: len(h) == steps)
+if hf is not None:
+    print("lr 2e-3: last d_fake %.3f g_loss %.2f; warnings: %s" % (hf[-1]["d_fake"], hf[-1]["g_loss"], fast.warnings or "none"))
+    show_images(fast.fixed_samples()[:8], size=1.0, suptitle=f"lr 2e-3 after {steps} steps");
 
 # %% [markdown]
-# **3. Your turn.** Change `P.dcgan_width` (capacity) or the batch size and compare samples after the same
+# **Going further.** Change `P.dcgan_width` (capacity) or the batch size and compare samples after the same
 # wall time. Which matters more on a CPU: more steps or a bigger network?

@@ -221,15 +221,22 @@ print(np.round(semantic.importance_weights(h9)[4, :, 0] * 49).astype(int), "/ 49
 # Look at the fills too: the prior's job is realism, not PSNR.
 
 # %%
+from inpaintkit.exercises import check
+
 r0 = semantic.LatentSearch(G, [semantic.ContextLoss()], iters=P.latent_iters, restarts=P.restarts, seed=0).run(cars, hole)
-r10 = semantic.LatentSearch(G, [semantic.ContextLoss(), semantic.PriorLoss(D, weight=10.0)],      # solution
-                            iters=P.latent_iters, restarts=P.restarts, seed=0).run(cars, hole)
 print(f"centre hole PSNR: λ = 0.003 {metrics.hole_psnr(result.blended, cars, hole):.2f} dB, "
-      f"λ = 0 {metrics.hole_psnr(r0.blended, cars, hole):.2f} dB, λ = 10 {metrics.hole_psnr(r10.blended, cars, hole):.2f} dB")
-print(f"weighted prior / context at the kept restart: λ = 0.003 "
-      f"{np.mean(np.abs(result.losses['prior']) / result.losses['context']):.1e}, "
-      f"λ = 10 {np.mean(np.abs(r10.losses['prior']) / r10.losses['context']):.1e}")
-assert np.mean(np.abs(r10.losses["prior"])) > 100 * np.mean(np.abs(result.losses["prior"])), "use weight=10.0"
+      f"λ = 0 {metrics.hole_psnr(r0.blended, cars, hole):.2f} dB")
+r10 = None                           # your answer: the same search's result (.run(cars, hole)) with PriorLoss(D, weight=10.0)
+### BEGIN SOLUTION
+r10 = semantic.LatentSearch(G, [semantic.ContextLoss(), semantic.PriorLoss(D, weight=10.0)],
+                            iters=P.latent_iters, restarts=P.restarts, seed=0).run(cars, hole)
+### END SOLUTION
+check("a heavy prior: its term over 100x the one at λ = 0.003", r10,
+      lambda r: np.mean(np.abs(r.losses["prior"])) > 100 * np.mean(np.abs(result.losses["prior"])), "use weight=10.0")
+if r10 is not None:
+    print(f"λ = 10: centre hole PSNR {metrics.hole_psnr(r10.blended, cars, hole):.2f} dB; weighted prior / context "
+          f"at the kept restart: λ = 0.003 {np.mean(np.abs(result.losses['prior']) / result.losses['context']):.1e}, "
+          f"λ = 10 {np.mean(np.abs(r10.losses['prior']) / r10.losses['context']):.1e}")
 
 # %% [markdown]
 # **2. Unweighted context.** Write a `Term` whose loss is $\lVert (1 - \text{hole}) \odot (G(z) - y) \rVert_1$
@@ -240,19 +247,37 @@ class UnweightedContext(semantic.Term):
     name = "context_unweighted"
 
     def __call__(self, ctx):
-        # your code here; reference solution:
-        return ops.sum(ops.abs((1 - ctx.hole) * (ctx.generated - ctx.target)), axis=(1, 2, 3))
+        loss = None                  # your code: one loss per image from ctx.generated, ctx.target, ctx.hole
+        ### BEGIN SOLUTION
+        loss = ops.sum(ops.abs((1 - ctx.hole) * (ctx.generated - ctx.target)), axis=(1, 2, 3))
+        ### END SOLUTION
+        return loss
 
 h1 = np.zeros((1, 2, 2, 1), "float32"); h1[0, 0, 0] = 1
 c1 = semantic.Context(z=None, generated=np.full((1, 2, 2, 3), 0.5, "float32"), target=np.zeros((1, 2, 2, 3), "float32"),
                       hole=h1, weights=None, composite=None)
-got = backend.to_numpy(UnweightedContext()(c1))
-print("✔ 3 known pixels x 3 channels x 0.5 = 4.5" if np.allclose(got, [4.5]) else f"✘ got {got}, expected [4.5]")
-r1 = semantic.LatentSearch(G, [UnweightedContext(), semantic.PriorLoss(D)], iters=P.latent_iters,
-                           restarts=P.restarts, seed=0).run(cars, hole)
-print(f"centre hole PSNR: weighted W {metrics.hole_psnr(result.blended, cars, hole):.2f} dB, "
-      f"unweighted {metrics.hole_psnr(r1.blended, cars, hole):.2f} dB")
+got = UnweightedContext()(c1)
+check("3 known pixels x 3 channels x 0.5 = 4.5", got, lambda g: np.allclose(backend.to_numpy(g), [4.5]))
+if got is not None:
+    r1 = semantic.LatentSearch(G, [UnweightedContext(), semantic.PriorLoss(D)], iters=P.latent_iters,
+                               restarts=P.restarts, seed=0).run(cars, hole)
+    print(f"centre hole PSNR: weighted W {metrics.hole_psnr(result.blended, cars, hole):.2f} dB, "
+          f"unweighted {metrics.hole_psnr(r1.blended, cars, hole):.2f} dB")
 
 # %% [markdown]
 # **3. More restarts or more iterations?** With a fixed budget of `iters x restarts` codes-steps, try
-# `(P.latent_iters // 2, 2 * P.restarts)` against the preset. Which gives the lower final loss?
+# `(P.latent_iters // 2, 2 * P.restarts)` against the preset: build `wide`, a `LatentSearch` with
+# Yeh's two terms and those settings (seed 0). Which gives the lower final loss (`losses["total"]`)?
+
+# %%
+wide = None                          # your answer: semantic.LatentSearch(...) with half the iterations, twice the restarts
+### BEGIN SOLUTION
+wide = semantic.LatentSearch(G, [semantic.ContextLoss(), semantic.PriorLoss(D)],
+                             iters=max(1, P.latent_iters // 2), restarts=2 * P.restarts, seed=0)
+### END SOLUTION
+check("half the iterations, twice the restarts", wide,
+      lambda w: (w.iters, w.restarts) == (max(1, P.latent_iters // 2), 2 * P.restarts))
+if wide is not None:
+    r_wide = wide.run(cars, hole)
+    print(f"mean final loss: preset {result.losses['total'].mean():.2f}, "
+          f"half the iterations x twice the restarts {r_wide.losses['total'].mean():.2f}")
