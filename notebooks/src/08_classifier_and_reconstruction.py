@@ -210,31 +210,41 @@ def look(layer="inception_3b", car=0, source="pixels"):
 
 # %%
 from inpaintkit.errors import InpaintkitError
+from inpaintkit.exercises import check
+
 car = xt[:1]
+refused = None                       # your code: True if googlenet.predict(C, 2 * car - 1) raises an InpaintkitError
+### BEGIN SOLUTION
 try:
     googlenet.predict(C, 2 * car - 1)
     refused = False
 except InpaintkitError as err:
     refused = True
     print("refused:", err)
-wrong = backend.to_numpy(C(np.clip(2 * car - 1, -1, 1), training=False))[0]
+### END SOLUTION
+check("the kit refuses the wrong range", refused, lambda r: r is True, "catch the InpaintkitError")
 right = googlenet.predict(C, car)[0]
-print("class, right range:", names[right.argmax()], right.max().round(3), "| wrong range:", names[wrong.argmax()],
-      wrong.max().round(3))
+wrong = None                         # your code: C's class probabilities for `car` sent straight to C in [-1, 1]
+### BEGIN SOLUTION
+wrong = backend.to_numpy(C(np.clip(2 * car - 1, -1, 1), training=False))[0]
+### END SOLUTION
+check("class probabilities of the wrong range", wrong,
+      lambda w: np.shape(w) == right.shape and np.isclose(np.sum(w), 1, atol=1e-3) and not np.allclose(w, right),
+      "call C itself on 2 * car - 1 (clipped to [-1, 1]): predict() would refuse")
+if wrong is not None:
+    print("class, right range:", names[right.argmax()], right.max().round(3), "| wrong range:",
+          names[np.argmax(wrong)], np.max(wrong).round(3), f"| L1 change {np.abs(wrong - right).sum():.3f}")
 ext3b = googlenet.feature_extractor(C, "inception_3b")
 f_right, f_wrong = (ext3b(v, training=False)["inception_3b"] for v in (car, np.clip(2 * car - 1, -1, 1)))
 print("inception_3b features moved by", np.round(backend.to_numpy(normalised_error(f_wrong, f_right))[0], 3),
       "(normalised error): the layers that guide inpainting see another image")
-moved = float(backend.to_numpy(normalised_error(f_wrong, f_right))[0])                  # solution
-shift = float(np.abs(wrong - right).sum())                                              # solution
-print(f"L1 change of the class probabilities: {shift:.3f}")
-print("✔ the kit refuses the wrong range" if refused else "✘ a wrong range went through")
-print("✔ the features moved" if moved > 0.1 else f"✘ normalised feature error {moved:.3f}: compare with the right range")
 
 # %% [markdown]
-# **2. Total variation.** Rerun the pixel reconstructions with `tv=0` and with `tv=1.0` and look at
-# `inception_3b`. Which one is smoother, which one fits the layer better? Check: the image made with
-# the larger weight has the lower total variation; the price is a somewhat worse fit of the layer.
+# **2. Total variation.** Write `my_tv(x)`, the total variation prior of section 4 for a batch
+# `(N, H, W, 3)` in NumPy: per image, the mean absolute difference of vertically neighbouring pixels
+# plus that of horizontally neighbouring ones. Then the cell reruns the pixel reconstructions with
+# `tv=0` and with `tv=1.0`: which one is smoother by your measure, which one fits `inception_3b`
+# better? (Expect the larger weight to give the lower total variation, for a somewhat worse fit.)
 
 # %%
 its = max(P.recon_iters // 2, 2)
@@ -242,6 +252,20 @@ loose = from_pixels.run(cars, iters=its, tv=0.0)      # same compiled step, anot
 tight = from_pixels.run(cars, iters=its, tv=1.0)
 l = layers.index("inception_3b")
 show_images([cars[0], loose.images[l, 0], tight.images[l, 0]], ["original", "tv = 0", "tv = 1"], size=1.6)
-tvs = [float(backend.to_numpy(reconstruction.total_variation(r.images[l])).mean()) for r in (loose, tight)]
-print(f"TV {tvs[0]:.3f} vs {tvs[1]:.3f}; layer loss {loose.losses[l].mean():.3f} vs {tight.losses[l].mean():.3f}")
-print("✔ smoother with the prior" if tvs[1] < tvs[0] else "✘ (more iterations?)")
+
+
+def my_tv(x):
+    tv = None                        # your code: one number per image, shape (N,)
+    ### BEGIN SOLUTION
+    tv = np.abs(np.diff(x, axis=1)).mean(axis=(1, 2, 3)) + np.abs(np.diff(x, axis=2)).mean(axis=(1, 2, 3))
+    ### END SOLUTION
+    return tv
+
+
+probe = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype("float32")
+check("matches reconstruction.total_variation", my_tv(probe),
+      lambda t: np.allclose(t, backend.to_numpy(reconstruction.total_variation(probe)), atol=1e-5))
+check("a flat image has none", my_tv(np.full((1, 8, 8, 3), 0.3, "float32")), lambda t: np.allclose(t, 0))
+if my_tv(probe) is not None:
+    tvs = [float(np.mean(my_tv(r.images[l]))) for r in (loose, tight)]
+    print(f"TV {tvs[0]:.3f} vs {tvs[1]:.3f}; layer loss {loose.losses[l].mean():.3f} vs {tight.losses[l].mean():.3f}")
