@@ -206,17 +206,25 @@ def choose_layers(layers=("inception_3b", "inception_4b", "softmax"), hole=1):
 # `guided.jensen_shannon` on random distributions.
 
 # %%
+from inpaintkit.exercises import check
+
+
 def js(p, q):
-    # your code here; reference solution:
+    d = None                         # your code: JS(p, q) per row, with ops (clip before the log)
+    ### BEGIN SOLUTION
     p, q = ops.convert_to_tensor(p), ops.convert_to_tensor(q)
     m = 0.5 * (p + q)
     kl = lambda a, b: ops.sum(a * (ops.log(ops.clip(a, 1e-8, 1)) - ops.log(ops.clip(b, 1e-8, 1))), axis=-1)  # noqa: E731
-    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+    d = 0.5 * kl(p, m) + 0.5 * kl(q, m)
+    ### END SOLUTION
+    return d
+
 
 rng = np.random.default_rng(1)
 pp, qq = (rng.dirichlet(np.ones(7), 5).astype("float32") for _ in range(2))
-ok = np.allclose(backend.to_numpy(js(pp, qq)), backend.to_numpy(guided.jensen_shannon(pp, qq)), atol=1e-5)
-print("✔ matches guided.jensen_shannon" if ok else "✘ not yet")
+check("matches guided.jensen_shannon", js(pp, qq),
+      lambda d: np.allclose(backend.to_numpy(d), backend.to_numpy(guided.jensen_shannon(pp, qq)), atol=1e-5))
+check("zero between a distribution and itself", js(pp, pp), lambda d: np.allclose(backend.to_numpy(d), 0, atol=1e-6))
 
 # %% [markdown]
 # **2. Without the classifier.** Set `lambda_sem=0` and drop `"softmax"` from the layers: what is left
@@ -227,11 +235,21 @@ print("✔ matches guided.jensen_shannon" if ok else "✘ not yet")
 # better-looking car? Look at the pictures.
 
 # %%
-only_adv = guided.guided_search(G, D, C, layers=(), lambda_sem=0, iters=P.latent_iters,
-                                restarts=P.restarts).run(cars[1:2], holes[1:2])
-a = metrics.hole_psnr(only_adv.blended[0], cars[1], holes[1])
-b = metrics.hole_psnr(res.blended[1], cars[1], holes[1])
-ca, cb = float(only_adv.losses["context"][0]), float(res.losses["context"][1])
-show_images([only_adv.blended[0], res.blended[1], cars[1]], ["no classifier", "full guided", "original"], size=1.6)
-print(f"left half: hole PSNR {a:.2f} dB without the classifier, {b:.2f} dB with it; "
-      f"context loss {ca:.1f} vs {cb:.1f}", "✔" if ca <= cb * 1.05 else "✘")
+no_classifier = None                 # your code: guided.guided_search(G, D, C, ...) without the classifier's terms
+### BEGIN SOLUTION
+no_classifier = guided.guided_search(G, D, C, layers=(), lambda_sem=0, iters=P.latent_iters, restarts=P.restarts)
+### END SOLUTION
+check("context, prior and the adversarial term only", no_classifier,
+      lambda s: sorted(t.name for t in s.terms) == ["adversarial", "context", "prior"],
+      "layers=() drops the feature and class terms")
+check("the same budget as the guided search", no_classifier,
+      lambda s: (s.iters, s.restarts) == (P.latent_iters, P.restarts))
+if no_classifier is not None:
+    only_adv = no_classifier.run(cars[1:2], holes[1:2])
+    a = metrics.hole_psnr(only_adv.blended[0], cars[1], holes[1])
+    b = metrics.hole_psnr(res.blended[1], cars[1], holes[1])
+    ca, cb = float(only_adv.losses["context"][0]), float(res.losses["context"][1])
+    show_images([only_adv.blended[0], res.blended[1], cars[1]], ["no classifier", "full guided", "original"], size=1.6)
+    print(f"left half: hole PSNR {a:.2f} dB without the classifier, {b:.2f} dB with it; "
+          f"context loss {ca:.1f} vs {cb:.1f}: " + ("the known pixels fit at least as well without it" if ca <= cb * 1.05
+                                                  else "the known pixels fit worse without it"))
