@@ -187,6 +187,8 @@ delta = verdict(results["toy cars"])
 import json
 from pathlib import Path
 stored = Path("10_comparison_results.json")
+if not stored.exists() and Path("../10_comparison_results.json").exists():   # run from notebooks/student/
+    stored = Path("../10_comparison_results.json")
 if stored.exists():
     big = json.loads(stored.read_text())
     print(big["command"], "|", big["n_images"], "cars per mask kind |", big["models"])
@@ -254,12 +256,18 @@ def own_photo(hole="center_box", chosen=tuple(fast)):
 # identity on one car filled by Telea.
 
 # %%
+from inpaintkit.exercises import check
+
 m0, car0 = masks["center"][0], cars[0]
 fill = baselines.telea(car0, m0)
-f = float(m0.mean())                                                            # solution
+f = None                             # your answer: the hole's share of the image (a number in (0, 1))
+### BEGIN SOLUTION
+f = float(m0.mean())
+### END SOLUTION
 gap = metrics.psnr(fill, car0) - metrics.hole_psnr(fill, car0, m0)
-print(f"f = {f:.3f}: PSNR - hole PSNR = {gap:.3f} dB, 10 log10(1/f) = {10 * np.log10(1 / f):.3f} dB",
-      "✔" if abs(gap - 10 * np.log10(1 / f)) < 0.01 else "✘")
+check("PSNR - hole PSNR = 10 log10(1/f)", f, lambda v: abs(gap - 10 * np.log10(1 / v)) < 0.01)
+if f is not None:
+    print(f"f = {f:.3f}: PSNR - hole PSNR = {gap:.3f} dB, 10 log10(1/f) = {10 * np.log10(1 / f):.3f} dB")
 
 # %% [markdown]
 # **2. Fréchet distance of a set with itself.** Two samples of the *same* distribution are not at
@@ -270,6 +278,12 @@ print(f"f = {f:.3f}: PSNR - hole PSNR = {gap:.3f} dB, 10 log10(1/f) = {10 * np.l
 # %%
 more, _ = toycars.generate(64, size=int(C.input_shape[1]), seed=HELD_OUT + 1)
 feats = evaluation.classifier_features(C, more)
-small = evaluation.frechet_distance(feats[:8], feats[8:16])                     # solution
-large = evaluation.frechet_distance(feats[:32], feats[32:])                     # solution
-print(f"two sets of 8: {small:.2f}; two sets of 32: {large:.2f}", "✔" if large < small else "✘")
+small, large = None, None           # your answers: the distance between two disjoint sets of 8, then of 32
+### BEGIN SOLUTION
+small = evaluation.frechet_distance(feats[:8], feats[8:16])
+large = evaluation.frechet_distance(feats[:32], feats[32:])
+### END SOLUTION
+check("two distances, not 0", (small, large), lambda d: d[0] > 0 and d[1] > 0)
+check("the larger sets are closer", (small, large), lambda d: d[1] < d[0], "sets of 8 first, then sets of 32")
+if large is not None:
+    print(f"two sets of 8: {small:.2f}; two sets of 32: {large:.2f}")
