@@ -1,4 +1,4 @@
-"""Classifier-guided inpainting speed (seed 001): seconds per image at 1, 16 and 64 images.
+"""Classifier-guided inpainting speed (sem_inpainting, https://github.com/amarisch/sem_inpainting): seconds per image at 1, 16 and 64 images.
 
     python benchmarks/bench_guided.py                                 # class and paper configurations
     python benchmarks/bench_guided.py --configs class --batches 1 16 64
@@ -113,7 +113,7 @@ def compare(n: int, out, argv, only=None) -> dict:
                                                                restarts=P.restarts, jit=googlenet.auto_jit()))
         return _merge(n, out, argv, only, methods, cars, masks_, C, note, P, name)
     methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts))
-    # the seed's balance makes the classifier terms ~1000x the context loss; a variant 10^4 times lighter
+    # sem_inpainting's balance makes the classifier terms ~1000x the context loss; a variant 10^4 times lighter
     methods["guided λ/1e4"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts,
                                                           lambda_sem=guided.seed_weights(S)["sem"] / 1e4,
                                                           lambda_cat=guided.seed_weights(S)["cat"] / 1e4))

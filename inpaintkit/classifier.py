@@ -1,4 +1,5 @@
-"""Train and evaluate the GoogLeNet classifier whose hidden layers guide inpainting (seed 001).
+"""Train and evaluate the GoogLeNet classifier whose hidden layers guide inpainting (after sem_inpainting,
+https://github.com/amarisch/sem_inpainting).
 
 The classifier sees toy cars (the kit's stand-in for Stanford Cars) or Stanford Cars itself when
 you have it on disk (:func:`dataset`). Training goes through the kit's one training core

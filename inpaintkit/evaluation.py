@@ -1,7 +1,7 @@
 r"""Compare inpainting methods on the same images and the same fixed masks.
 
 * :func:`eval_masks`: seeded masks of four kinds, the same every time: ``center`` (a centred box of
-  half the side, 25 % of the image, Yeh et al.'s centre block), ``half`` (the left half, the seed's
+  half the side, 25 % of the image, Yeh et al.'s centre block), ``half`` (the left half, sem_inpainting's
   "left" mask), ``random_boxes`` and ``strokes`` (free-form brush strokes).
 * :func:`compare`: every method on every (image, mask) pair, metrics from :func:`inpaintkit.metrics.evaluate`
   (hole L1/PSNR, whole-image L1/PSNR, SSIM with a 7×7 window), wall time per image.

@@ -1,17 +1,17 @@
 """GoogLeNet (Inception v1, Szegedy et al. 2014) for small images, with the original layer names.
 
-Seed 001 fine-tuned GoogLeNet on 64×64 Stanford Cars and adapted it to small inputs: the first
+*sem_inpainting* (https://github.com/amarisch/sem_inpainting, an ETH Zürich student project) fine-tuned GoogLeNet on 64×64 Stanford Cars and adapted it to small inputs: the first
 convolution has stride 1 (the 224² original has stride 2), so the network down-samples by 16
 instead of 32 and the inception_5 modules still see 4×4 maps at 64². Local response
 normalisation is replaced by BatchNorm after every convolution. Layer names follow the original
-Caffe/TF model so the seed's layer choices (``inception_3b``, ``inception_4b``, ``softmax``) read
+Caffe/TF model so sem_inpainting's layer choices (``inception_3b``, ``inception_4b``, ``softmax``) read
 the same here::
 
     conv1 → pool1 → conv2_reduce → conv2 → pool2 → inception_3a → inception_3b → pool3
       → inception_4a … inception_4e → pool4 → inception_5a → inception_5b → pool5 → logits → softmax
 
 **Input range.** The model takes [0, 1] images, like every model of the kit, and standardises them
-*inside* itself (layer ``normalize``). Seed 001 trained its classifier on 0–255 mean-subtracted pixels
+*inside* itself (layer ``normalize``). sem_inpainting trained its classifier on 0–255 mean-subtracted pixels
 and fed it [−1, 1] images at inpainting time; here there is one range and one code path: the feature
 extractor below is built on the same graph, so features and class probabilities always come from
 the same normalisation.
@@ -85,7 +85,7 @@ def googlenet(size: int = 64, n_classes: int = 7, width: float = 1.0, dropout: f
     dropout = check_float("dropout", dropout, minimum=0.0, maximum=0.9)
     inp = keras.Input((size, size, 3), name="image")
     x = Normalize(name="normalize")(inp)
-    x = _conv(x, _ch(64, width), 7, "conv1")                     # stride 1 (seed 001), not 2
+    x = _conv(x, _ch(64, width), 7, "conv1")                     # stride 1 (sem_inpainting), not 2
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     x = _conv(x, _ch(64, width), 1, "conv2_reduce")
     x = _conv(x, _ch(192, width), 3, "conv2")

@@ -1,5 +1,5 @@
-r"""Classifier-guided semantic inpainting (seed 001): Yeh et al.'s latent search, plus what a
-classifier says about the *whole* image.
+r"""Classifier-guided semantic inpainting after *sem_inpainting* (https://github.com/amarisch/sem_inpainting, a 2018 ETH Zürich
+student project): Yeh et al.'s latent search, plus what a classifier says about the *whole* image.
 
 With the composite :math:`x_c = M \odot y + (1 - M) \odot G(z)` (:math:`M` = 1 on known pixels), the
 loss of :mod:`inpaintkit.semantic` (context :math:`\mathcal L_c` + prior :math:`\mathcal L_p`) gains
@@ -9,20 +9,20 @@ loss of :mod:`inpaintkit.semantic` (context :math:`\mathcal L_c` + prior :math:`
     + \lambda_{sem} \sum_{l} \frac{\lVert \phi_l(G(z)) - \phi_l(x_c) \rVert^2}{\lVert \phi_l(x_c) \rVert^2}
     + \lambda_{cat}\, \mathrm{SKL}\big(p(G(z)),\, p(x_c)\big)
 
-with :math:`\phi_l` a hidden layer of the GoogLeNet classifier (seed: ``inception_3b`` and
+with :math:`\phi_l` a hidden layer of the GoogLeNet classifier (sem_inpainting: ``inception_3b`` and
 ``inception_4b``), :math:`p` its softmax and :math:`\mathrm{SKL}(p, q) = \mathrm{KL}(p\|q) + \mathrm{KL}(q\|p)`
-the symmetric KL divergence. (The seed's code calls it "Jensen divergence"; the Jensen–Shannon
+the symmetric KL divergence. (sem_inpainting's code calls it "Jensen divergence"; the Jensen–Shannon
 divergence :math:`\tfrac12\mathrm{KL}(p\|m) + \tfrac12\mathrm{KL}(q\|m)`, :math:`m = \tfrac12(p+q)`, bounded by
 :math:`\log 2`, is offered as ``divergence="js"``.) Each term is a :class:`inpaintkit.semantic.Term`
 and runs inside the batched, compiled :class:`~inpaintkit.semantic.LatentSearch`.
 
-**Weights.** The seed's defaults are :math:`\lambda_{sem} = 10^5`, :math:`\lambda_{cat} = 10^6`,
+**Weights.** sem_inpainting's defaults are :math:`\lambda_{sem} = 10^5`, :math:`\lambda_{cat} = 10^6`,
 :math:`\lambda_{inp} = 3` next to a context loss summed over the 64×64×3 pixels of images in
 [−1, 1]. The three new terms are dimensionless (ratios of norms, divergences, a cross-entropy): they
 do not depend on the pixel range or the image size, while the context loss does. The kit's context
-loss is summed over [0, 1] pixels, half the seed's value, and over size² pixels, (size/64)² times
-the seed's count. To keep the seed's *balance* between the context loss and the new terms, the kit
-multiplies the seed's λs by ``0.5 * (size / 64) ** 2`` (:func:`seed_weights`): at 64² that is
+loss is summed over [0, 1] pixels, half sem_inpainting's value, and over size² pixels, (size/64)² times
+its count. To keep its *balance* between the context loss and the new terms, the kit
+multiplies sem_inpainting's λs by ``0.5 * (size / 64) ** 2`` (:func:`seed_weights`): at 64² that is
 5·10⁴, 5·10⁵ and 1.5. Yeh's prior weight (0.003) is kept as in :mod:`inpaintkit.semantic`, so that
 plain semantic inpainting and this method differ only by the new terms.
 """
@@ -37,11 +37,11 @@ from .reconstruction import kl, normalised_error
 from .semantic import LatentSearch, PriorLoss, Term, default_terms
 
 SEED_LAMBDAS = {"sem": 1e5, "cat": 1e6, "inp": 3.0}
-DEFAULT_LAYERS = ("inception_3b", "inception_4b", "softmax")   # the seed's best combination
+DEFAULT_LAYERS = ("inception_3b", "inception_4b", "softmax")   # sem_inpainting's best combination
 
 
 def seed_weights(size: int = 64) -> dict:
-    """The seed's λ_sem, λ_cat, λ_inp rescaled to the kit's context loss ([0, 1] pixels, size²)."""
+    """sem_inpainting's λ_sem, λ_cat, λ_inp rescaled to the kit's context loss ([0, 1] pixels, size²)."""
     scale = 0.5 * (size / 64) ** 2
     return {k: v * scale for k, v in SEED_LAMBDAS.items()}
 
@@ -57,7 +57,7 @@ def _outputs(ctx, extractor):
 
 
 def symmetric_kl(p, q):
-    r""":math:`\mathrm{KL}(p\|q) + \mathrm{KL}(q\|p)` per row (what the seed's code computes)."""
+    r""":math:`\mathrm{KL}(p\|q) + \mathrm{KL}(q\|p)` per row (what sem_inpainting's code computes)."""
     return kl(p, q) + kl(q, p)
 
 
@@ -88,7 +88,7 @@ class FeatureMatch(Term):
     r""":math:`\sum_l \lVert \phi_l(G(z)) - \phi_l(x_c)\rVert^2 / \lVert \phi_l(x_c)\rVert^2` over ``layers``.
 
     Both sides depend on :math:`z` (the composite holds :math:`G(z)` in the hole) and the gradient flows
-    through both, as in the seed's graph: the term is small when :math:`G(z)` looks, to the classifier,
+    through both, as in sem_inpainting's graph: the term is small when :math:`G(z)` looks, to the classifier,
     like the known image completed by itself."""
     name = "features"
     weight = seed_weights()["sem"]
@@ -127,7 +127,7 @@ class ClassMatch(Term):
 
 def guided_terms(classifier, discriminator=None, layers=DEFAULT_LAYERS, *, lambda_sem=None, lambda_cat=None,
                  lambda_inp=None, divergence: str = "symkl", prior_weight: float = PriorLoss.weight) -> list[Term]:
-    """Yeh's context (+ prior) loss and the seed's three terms.
+    """Yeh's context (+ prior) loss and sem_inpainting's three terms.
 
     ``layers``: hidden layers for the feature term, plus ``"softmax"`` for the class term. A λ of 0
     drops its term; no discriminator drops the prior and the adversarial terms."""

@@ -41,8 +41,8 @@ class Preset:
     dcgan_steps: int
     latent_iters: int         # Yeh: 1500
     restarts: int             # random z restarts per image, best kept
-    # Inception-v1 classifier and classifier guidance (seed 001)
-    classifier_size: int      # 64 in seed 001
+    # Inception-v1 classifier and classifier guidance (sem_inpainting)
+    classifier_size: int      # 64 in sem_inpainting
     classifier_width: float
     classifier_batch: int
     classifier_steps: int

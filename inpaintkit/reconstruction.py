@@ -1,6 +1,6 @@
 r"""Layer-wise reconstruction: what does one layer of the classifier remember about an image?
 
-Seed 001's figure: start from noise and optimise an image so that one layer :math:`\phi_l` of the
+The figure of *sem_inpainting* (https://github.com/amarisch/sem_inpainting): start from noise and optimise an image so that one layer :math:`\phi_l` of the
 classifier responds to it as it does to the original :math:`x_0`. Low layers keep the shapes; the
 softmax keeps only the class. Two parametrisations of the image:
 

@@ -68,8 +68,8 @@ def main(argv=None) -> int:
         wall_time_s=wall,
         metrics={"test_accuracy": round(report["accuracy"], 4), "n_test": report["n"],
                  "per_class_accuracy": {k: round(v, 4) for k, v in report["per_class"].items()}},
-        notes="GoogLeNet (Inception v1) for small images, trained on toy cars (seed 001's role of "
-              "Stanford Cars); test set = toy cars generated with seed+10000. Wall time includes data "
+        notes="GoogLeNet (Inception v1) for small images, trained on toy cars (in the role Stanford "
+              "Cars plays in sem_inpainting); test set = toy cars generated with seed+10000. Wall time includes data "
               "generation and evaluation; weights stored as float16.")
     print(f"wrote {file.name} ({e['bytes'] / 1e6:.1f} MB), manifest entry {classifier.SHIPPED!r}")
     return 0

@@ -57,7 +57,7 @@ def test_feature_extractor_returns_the_requested_layers(net, images):
 
 
 def test_one_input_range_and_one_code_path(net, images):
-    # features and class probabilities go through the same normalisation (seed 001's bug:
+    # features and class probabilities go through the same normalisation (sem_inpainting's bug:
     # a classifier trained on one range and fed another at inpainting time)
     p = googlenet.predict(net, images)
     same = googlenet.features(net, images, "softmax")["softmax"]

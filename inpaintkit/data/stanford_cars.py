@@ -10,7 +10,7 @@ The kit never downloads it: get the data set yourself (see ``datasets/README.md`
       devkit/cars_train_annos.mat             annotations: bbox_x1 bbox_y1 bbox_x2 bbox_y2 class fname
       devkit/cars_test_annos_withlabels.mat   the same for the test set (or cars_test_annos.mat, no labels)
 
-As in seed 001, every car is cropped to its bounding box and resized to ``size`` x ``size``
+As in sem_inpainting (https://github.com/amarisch/sem_inpainting), every car is cropped to its bounding box and resized to ``size`` x ``size``
 (stretched, so the whole car stays in the picture).
 
     images, labels, class_names = load("~/data/stanford_cars", split="train", size=64)

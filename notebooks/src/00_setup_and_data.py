@@ -68,8 +68,8 @@ for f in fields:
 # $$x = \frac{u}{255}, \qquad u = \operatorname{round}\big(255 \cdot \operatorname{clip}(x, 0, 1)\big).$$
 #
 # A network that prefers another range (DCGAN's $\tanh$ output in $[-1, 1]$, a classifier's
-# normalisation) converts *inside* the model, so no caller can feed it the wrong range. (Seed 001's
-# classifier was trained on mean-subtracted $[0, 255]$ pixels but fed $[-1, 1]$ ones: a silent bug.)
+# normalisation) converts *inside* the model, so no caller can feed it the wrong range. (The classifier of
+# [*sem_inpainting*](https://github.com/amarisch/sem_inpainting), the ETH Zürich student project notebooks 06–09 follow, was trained on mean-subtracted $[0, 255]$ pixels but fed $[-1, 1]$ ones: a silent bug.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -80,7 +80,7 @@ print(data.to_uint8(x), "round trip exact:", np.array_equal(data.to_uint8(x), u)
 
 # %% [markdown]
 # ## 4. Toy cars
-# Stanford Cars (the seed project's data) is 2 GB of photos you have to download by hand. In class
+# Stanford Cars (*sem_inpainting*'s data) is 2 GB of photos you have to download by hand. In class
 # we use **toy cars** instead: side views of seven vehicle classes, drawn by the kit in milliseconds,
 # with a random body colour, size, position, direction, wheels, windows, lights and background (sky,
 # sun, clouds, hills, trees, grass or sand or snow, a road).
@@ -166,7 +166,7 @@ for split in photos.SPLITS:
 
 # %% [markdown]
 # ## 6. Stanford Cars, if you have it
-# The seed project used Stanford Cars (196 car models, 8 144 training and 8 041 test photos), cropped to
+# *sem_inpainting* used Stanford Cars (196 car models, 8 144 training and 8 041 test photos), cropped to
 # each car's bounding box and resized to 64². The kit does not download it (the original host is often
 # offline and the licence asks you to fetch it yourself). **Manual step**: download the data set with
 # its devkit (see `datasets/README.md`), then arrange it as

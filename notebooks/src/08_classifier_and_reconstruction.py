@@ -1,16 +1,16 @@
 # %% [markdown]
 # # 08 · A car classifier, and what its layers remember
 #
-# Seed 001 improves Yeh et al.'s semantic inpainting with an image *classifier*: a GoogLeNet trained
+# [*sem_inpainting*](https://github.com/amarisch/sem_inpainting), a 2018 ETH Zürich student project, improves Yeh et al.'s semantic inpainting with an image *classifier*: a GoogLeNet trained
 # on cars whose hidden layers say what the whole picture contains, not only the pixels at the border
 # of the hole. Before using it for inpainting (notebook 09) we train it, test it, and look inside:
 # starting from noise, we make an image that one layer sees exactly as it sees a real car.
 #
 # **What you will learn**
 # - GoogLeNet (Inception v1): inception modules, the layer names (`conv1` … `inception_5b`, `softmax`),
-#   and how seed 001 adapted it to 64×64 images;
+#   and how *sem_inpainting* adapted it to 64×64 images;
 # - training a classifier with the kit's loop (progress, checkpoints, resume) and reading a confusion matrix;
-# - why a model should own its input range (seed 001's classifier saw a different range at
+# - why a model should own its input range (*sem_inpainting*'s classifier saw a different range at
 #   inpainting time than in training);
 # - layer-wise reconstruction from noise (pixels) or from the DCGAN's latent space ($z$): low layers keep
 #   shapes, the softmax keeps only the class.
@@ -52,7 +52,7 @@ print("pixel range", float(x_train.min()) >= 0.0, float(x_train.max()) <= 1.0, x
 # ## 1. GoogLeNet for small images
 # An *inception module* runs 1×1, 3×3 and 5×5 convolutions and a 3×3 max-pool side by side and
 # concatenates them (1×1 "reduce" convolutions first keep the cost down). Nine of them, named
-# `inception_3a` … `inception_5b`, make GoogLeNet (Szegedy et al. 2014). Seed 001 fed it 64×64 cars:
+# `inception_3a` … `inception_5b`, make GoogLeNet (Szegedy et al. 2014). *sem_inpainting* fed it 64×64 cars:
 # the first convolution has stride 1 instead of 2, so the image is halved 4 times instead of 5 and
 # `inception_5b` still sees a 4×4 map; BatchNorm replaces local response normalisation.
 #
@@ -61,7 +61,7 @@ print("pixel range", float(x_train.min()) >= 0.0, float(x_train.max()) <= 1.0, x
 
 # %%
 # NBVAL_CHECK_OUTPUT
-paper = googlenet.googlenet(64, len(names), width=1.0)         # the paper's widths, seed 001's 64² input
+paper = googlenet.googlenet(64, len(names), width=1.0)         # the paper's widths, sem_inpainting's 64² input
 print(f"GoogLeNet x1.0 at 64²: {paper.count_params():,} parameters")
 shapes = googlenet.feature_extractor(paper, googlenet.LAYERS).output
 for name in googlenet.LAYERS:
@@ -162,7 +162,7 @@ reconstruction.show(pix, cars, title=f"from noise, pixels ({P.recon_iters} itera
 
 # %% [markdown]
 # Through the DCGAN instead: optimise $z$ and let the generator draw, $x = G(z)$. The image can only
-# be something the generator knows, so even the high layers give cars (seed 001's figure).
+# be something the generator knows, so even the high layers give cars (*sem_inpainting*'s figure).
 
 # %%
 from inpaintkit import dcgan
@@ -202,11 +202,11 @@ def look(layer="inception_3b", car=0, source="pixels"):
 
 # %% [markdown]
 # ## Exercises
-# **1. The input range.** Seed 001 fed its classifier [−1, 1] images although it was trained on
+# **1. The input range.** *sem_inpainting* fed its classifier [−1, 1] images although it was trained on
 # [0, 255] mean-subtracted ones. Show that the kit refuses a [−1, 1] image (`googlenet.predict`
 # raises an `InpaintkitError` naming the argument), then compute how much the class probabilities
-# and the `inception_3b` features of a car change if you bypass the check with `C(2 * x - 1)` (the
-# seed's bug).
+# and the `inception_3b` features of a car change if you bypass the check with `C(2 * x - 1)` (*sem_inpainting*'s
+# bug).
 
 # %%
 from inpaintkit.errors import InpaintkitError

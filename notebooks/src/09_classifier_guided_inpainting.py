@@ -1,16 +1,17 @@
 # %% [markdown]
-# # 09 · Classifier-guided inpainting (seed 001)
+# # 09 · Classifier-guided inpainting (*sem_inpainting*)
 #
 # Yeh et al.'s search (notebook 07) only looks at the pixels *around* the hole: its context loss
 # weighs known pixels by how close they are to it. When the hole is large — half the car — that rim
-# says little, and the completion can be any car. Seed 001 adds what a **car classifier** (notebook 08)
+# says little, and the completion can be any car. The ETH Zürich student project [*sem_inpainting*](https://github.com/amarisch/sem_inpainting)
+# (2018) adds what a **car classifier** (notebook 08)
 # sees in the *whole* image: the generated image and the composite must look alike to the
 # classifier's hidden layers and get the same class probabilities.
 #
 # **What you will learn**
 # - the guided loss, term by term, with its equations and the few `keras.ops` lines behind each;
-# - symmetric KL versus Jensen–Shannon (the seed's code calls the first by the second's name);
-# - how the seed's weights $\lambda_{sem}, \lambda_{cat}, \lambda_{inp}$ carry over to another pixel range;
+# - symmetric KL versus Jensen–Shannon (*sem_inpainting*'s code calls the first by the second's name);
+# - how *sem_inpainting*'s weights $\lambda_{sem}, \lambda_{cat}, \lambda_{inp}$ carry over to another pixel range;
 # - running the batched search on centre, left-half and random-box holes, next to plain Yeh et al.;
 # - choosing the classifier layers that guide the search.
 #
@@ -47,7 +48,7 @@ show_images(cars, [toycars.CLASSES[l] for l in labels], masks=holes, size=1.6);
 # ## 1. The loss
 # Write $y$ for the corrupted image, $M$ for its known pixels (1 = known), and the **composite**
 # $x_c = M \odot y + (1 - M) \odot G(z)$: the known pixels, with the generator's guess in the hole.
-# Seed 001 minimises over $z$
+# *sem_inpainting* minimises over $z$
 #
 # $$\underbrace{\lVert W \odot (G(z) - y)\rVert_1}_{\text{context (Yeh)}}
 # + \underbrace{\lambda \log(1 - D(G(z)))}_{\text{prior (Yeh)}}
@@ -87,7 +88,7 @@ for name, (ours, kit) in zip(["adversarial", "features", "class"], checks):
 
 # %% [markdown]
 # ## 2. Symmetric KL is not Jensen–Shannon
-# $\mathrm{SKL}(p, q) = \mathrm{KL}(p\|q) + \mathrm{KL}(q\|p)$ is what the seed's code computes (and
+# $\mathrm{SKL}(p, q) = \mathrm{KL}(p\|q) + \mathrm{KL}(q\|p)$ is what *sem_inpainting*'s code computes (and
 # calls "Jensen divergence"). The Jensen–Shannon divergence averages the KL to the mixture
 # $m = \frac12(p + q)$: $\mathrm{JS} = \frac12\mathrm{KL}(p\|m) + \frac12\mathrm{KL}(q\|m) \le \log 2$.
 # SKL is unbounded: a confident classifier that disagrees gives a huge loss (and gradient), JS saturates.
@@ -102,10 +103,10 @@ for p_, q_ in ([[0.5, 0.5], [0.5, 0.5]], [[0.7, 0.3], [0.3, 0.7]], [[0.99, 0.01]
 
 # %% [markdown]
 # ## 3. The weights
-# The seed used $\lambda_{sem} = 10^5$, $\lambda_{cat} = 10^6$, $\lambda_{inp} = 3$ next to a context loss
+# *sem_inpainting* used $\lambda_{sem} = 10^5$, $\lambda_{cat} = 10^6$, $\lambda_{inp} = 3$ next to a context loss
 # summed over 64×64×3 pixels in [−1, 1]. The new terms are ratios and divergences — independent of the
 # pixel range and image size — but the context loss is not: on [0, 1] pixels it is half as large, and
-# it grows with the number of pixels. Keeping the seed's **balance** means scaling its λs by
+# it grows with the number of pixels. Keeping *sem_inpainting*'s **balance** means scaling its λs by
 # $0.5\,(\text{size}/64)^2$:
 
 # %%
@@ -115,7 +116,7 @@ for s in (32, 64, 128):
 
 # %% [markdown]
 # What each weighted term weighs at a random $z$ on our three images. Compare the magnitudes: with
-# the seed's balance the feature term is hundreds to thousands of times the context loss and the
+# *sem_inpainting*'s balance the feature term is hundreds to thousands of times the context loss and the
 # class term tens to hundreds of thousands of times, so they, not the known pixels, decide where
 # the search goes:
 
@@ -155,7 +156,7 @@ print("guided - Yeh, hole PSNR (dB):", np.round(gaps, 2))
 # %% [markdown]
 # **Read it honestly.** On these three cars the guided search does *not* beat plain Yeh in hole PSNR,
 # and neither search makes the classifier see the true class on two of the three cars. With the
-# seed's weights the classifier's terms dwarf the context loss (section 3), so the search pleases
+# *sem_inpainting*'s weights the classifier's terms dwarf the context loss (section 3), so the search pleases
 # the classifier first and the known pixels second. Three images decide nothing: notebook 10 §5 measures it on more cars, with a
 # variant whose classifier terms are 10⁴ times lighter.
 
@@ -182,7 +183,7 @@ print("first -> last iteration:", {k: f"{first[k]:.3g} -> {last[k]:.3g}" for k i
 # %% [markdown]
 # ## 5. Which layers guide best?
 # Low layers (`inception_3a`) pin the image down to shapes, high ones (`inception_5b`, `softmax`) only
-# to what the image contains. Seed 001 found `inception_3b` + `inception_4b` + `softmax` best. Pick
+# to what the image contains. *sem_inpainting* found `inception_3b` + `inception_4b` + `softmax` best. Pick
 # layers and a hole (a shorter search, a quarter of the preset's iterations):
 
 # %%

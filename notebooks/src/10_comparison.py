@@ -3,7 +3,7 @@
 #
 # Six ways to fill a hole, one table. The classical methods (Telea, Navier–Stokes, biharmonic)
 # propagate the border inwards; GLCIC (Iizuka et al.) is a network trained to complete; semantic
-# inpainting (Yeh et al.) searches a DCGAN's latent space; classifier-guided inpainting (seed 001)
+# inpainting (Yeh et al.) searches a DCGAN's latent space; classifier-guided inpainting ([*sem_inpainting*](https://github.com/amarisch/sem_inpainting), an ETH Zürich student project)
 # adds what a car classifier sees in the whole image. Here they all get the same held-out toy cars
 # and photo patches and the same fixed masks.
 #
@@ -12,7 +12,7 @@
 #   hole L1/PSNR, SSIM, and a Fréchet distance over the kit classifier's features (an offline
 #   stand-in for FID);
 # - how to read such a table honestly: small test sets, what PSNR rewards (blur) and what it misses;
-# - whether classifier guidance beats plain semantic inpainting on large holes, as seed 001 claims;
+# - whether classifier guidance beats plain semantic inpainting on large holes, as *sem_inpainting* claims;
 # - how to run every method on a photo of your own.
 #
 # **Time**: about 3.5–7 min on a 2-core CPU (`class` preset: 2 cars and 2 photo patches per mask, latent
@@ -138,7 +138,7 @@ show_images(grid, titles, ncols=len(names) + 2, size=1.15);
 
 # %% [markdown]
 # ## 5. Does guidance beat plain semantic inpainting on large holes?
-# Seed 001 says yes, "especially on large missing regions". Our numbers on the large holes (centre:
+# *sem_inpainting* says yes, "especially on large missing regions". Our numbers on the large holes (centre:
 # 25 % of the image, left half: 50 %), image by image:
 
 # %%
@@ -159,7 +159,7 @@ delta = verdict(results["toy cars"])
 # the restarts: the live run shows the methods working, not which one wins. The verdict rests on the
 # larger stored run of the same protocol below (8 held-out cars per mask kind, class preset, shipped
 # models; `benchmarks/bench_guided.py --compare 8`). It also has a variant, `guided λ/1e4`, with the
-# feature and class weights 10⁴ times lighter: with the seed's balance the classifier terms are about
+# feature and class weights 10⁴ times lighter: with *sem_inpainting*'s balance the classifier terms are about
 # a thousand times the context loss and the context loss hardly steers the search.
 #
 # What that run says (read the printed numbers; they are this kit's, on toy cars):
@@ -178,7 +178,7 @@ delta = verdict(results["toy cars"])
 # - **Cost**: the guided search is about 6–9 times slower per image than plain semantic inpainting (two
 #   classifier passes and their gradients per step).
 #
-# So the seed's claim is not reproduced here in pixel terms. Reasons worth testing (exercises for the
+# So *sem_inpainting*'s claim is not reproduced here in pixel terms. Reasons worth testing (exercises for the
 # GPU): a classifier trained on real cars (Stanford Cars), longer searches (the paper's 1500
 # iterations × 10 restarts), guidance only on the largest holes, an independent feature network
 # for the Fréchet distance.
