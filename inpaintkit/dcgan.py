@@ -77,28 +77,108 @@ def generator(size: int = 64, width: float = 1.0, latent_dim: int = LATENT_DIM) 
     return keras.Model(z, out, name="dcgan_generator")
 
 
-def discriminator(size: int = 64, width: float = 1.0) -> keras.Model:
-    """images (B, size, size, 3) in [0, 1] -> logits (B, 1); P(real) = sigmoid(logit)."""
+class MinibatchStd(layers.Layer):
+    """Minibatch standard deviation (Karras et al. 2018, progressive GANs): one extra feature map
+    holding the mean over features of the per-feature standard deviation across the batch.
+
+    A collapsed generator's batch has a small spread; real batches do not. With this feature the
+    discriminator can see it, so the generator is pushed to vary its samples.
+    """
+
+    def call(self, x):
+        std = ops.sqrt(ops.var(x, axis=0) + 1e-8)               # (H, W, C) spread over the batch
+        s = ops.mean(std)
+        shape = ops.shape(x)
+        return ops.concatenate([x, ops.ones((shape[0], shape[1], shape[2], 1), x.dtype) * s], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 1)
+
+
+def discriminator(size: int = 64, width: float = 1.0, *, minibatch_std: bool = False,
+                  spectral_norm: bool = False) -> keras.Model:
+    """images (B, size, size, 3) in [0, 1] -> logits (B, 1); P(real) = sigmoid(logit).
+
+    ``minibatch_std`` appends :class:`MinibatchStd` before the last convolution;
+    ``spectral_norm`` wraps every convolution and the logit in spectral normalisation
+    (Miyato et al. 2018) and drops D's BatchNorm, as that paper does.
+    """
     size, base = _check_size(size), _base(width)
     stages = int(math.log2(size // 4))
     inp = keras.Input((size, size, 3), name="image")
     x = layers.Rescaling(2.0, offset=-1.0, name="to_tanh_range")(inp)  # [0, 1] -> [-1, 1]
     ch = base
+
+    def sn(layer):
+        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral_norm else layer
+
     for i in range(stages):
-        x = layers.Conv2D(ch, KERNEL, strides=2, padding="same", use_bias=i == 0,
-                          kernel_initializer=_init(), name=f"conv{i + 1}")(x)
-        if i > 0:                                            # no BatchNorm on D's input layer
+        if minibatch_std and i == stages - 1:
+            x = MinibatchStd(name="minibatch_std")(x)
+        x = sn(layers.Conv2D(ch, KERNEL, strides=2, padding="same", use_bias=i == 0 or spectral_norm,
+                             kernel_initializer=_init(), name=f"conv{i + 1}"))(x)
+        if i > 0 and not spectral_norm:                      # no BatchNorm on D's input layer
             x = _bn()(x)
         x = layers.LeakyReLU(0.2)(x)
         ch *= 2
     x = layers.Flatten()(x)
-    out = layers.Dense(1, kernel_initializer=_init(), name="logit")(x)
+    out = sn(layers.Dense(1, kernel_initializer=_init(), name="logit"))(x)
     return keras.Model(inp, out, name="dcgan_discriminator")
+
+
+AUGMENT_POLICIES = ("color", "translation", "cutout")
+
+
+def augment_params(n: int, size: int, policy, rng: np.random.Generator) -> list[np.ndarray]:
+    """Random parameters of one DiffAugment draw (Zhao et al. 2020) for ``n`` images, as numpy
+    arrays, so that the augmentation inside the compiled step is a pure function of its inputs
+    (and a resumed run is exact): colour ``(n, 3)`` = brightness, saturation, contrast;
+    translation = two ``(n, size, size)`` shift matrices (up to 1/8 of the side, zeros shifted in);
+    cutout = a ``(n, size, size, 1)`` mask with a square of half the side set to 0.
+    """
+    out = []
+    if "color" in policy:
+        out.append(np.stack([rng.uniform(-0.25, 0.25, n), rng.uniform(0, 2, n), rng.uniform(0.5, 1.5, n)],
+                            1).astype(np.float32))
+    if "translation" in policy:
+        shift = max(1, size // 8)
+        for _ in range(2):
+            d = rng.integers(-shift, shift + 1, n)
+            out.append(np.stack([np.eye(size, k=-int(k), dtype=np.float32) for k in d]))
+    if "cutout" in policy:
+        c = size // 2
+        cy, cx = rng.integers(0, size + (1 - c % 2), (2, n))
+        yy, xx = np.arange(size)[None, :, None], np.arange(size)[None, None, :]
+        hole = ((np.abs(yy - cy[:, None, None]) < c // 2 + 0.5) & (np.abs(xx - cx[:, None, None]) < c // 2 + 0.5))
+        out.append((~hole).astype(np.float32)[..., None])
+    return out
+
+
+def diff_augment(x, policy, params):
+    """Apply :func:`augment_params`'s draw to a batch in [0, 1] with differentiable ops (both real and
+    generated images go through the same kind of augmentation, so D cannot memorise the data)."""
+    params = list(params)
+    if "color" in policy:
+        p = params.pop(0)
+        b, sat, con = (ops.reshape(p[:, i], (-1, 1, 1, 1)) for i in range(3))
+        x = x + b
+        m = ops.mean(x, axis=-1, keepdims=True)
+        x = (x - m) * sat + m
+        m = ops.mean(x, axis=(1, 2, 3), keepdims=True)
+        x = (x - m) * con + m
+    if "translation" in policy:
+        sy, sx = params.pop(0), params.pop(0)
+        x = ops.einsum("bij,bjwc->biwc", sy, x)
+        x = ops.einsum("bvw,bhwc->bhvc", sx, x)
+    if "cutout" in policy:
+        x = x * params.pop(0)
+    return x
 
 
 def latent(n: int, latent_dim: int = LATENT_DIM, seed: int = 0) -> np.ndarray:
     """n codes z ~ U[-1, 1]^latent_dim, float32 (same seed -> same codes)."""
     n = check_int("n", n, minimum=1)
+    seed = check_int("seed", seed, 0)
     return np.random.default_rng(seed).uniform(-1, 1, (n, latent_dim)).astype(np.float32)
 
 
@@ -135,6 +215,68 @@ def diversity(images) -> float:
     return float(np.sqrt(d2[iu]).mean())
 
 
+def class_shares(probs, n_classes: int | None = None) -> np.ndarray:
+    """Share of samples assigned to each class (argmax of a classifier's probabilities)."""
+    probs = np.asarray(probs)
+    k = probs.shape[1] if n_classes is None else int(n_classes)
+    return np.bincount(probs.argmax(axis=1), minlength=k).astype(np.float64) / len(probs)
+
+
+def coverage_stats(shares) -> dict:
+    """Normalised entropy (1 = every class equally often, 0 = one class) and the rarest class's share."""
+    shares = np.asarray(shares, np.float64)
+    nz = shares[shares > 0]
+    entropy = float(-(nz * np.log(nz)).sum() / np.log(len(shares)))
+    return {"entropy": round(entropy, 4), "min_share": round(float(shares.min()), 4),
+            "shares": [round(float(s), 4) for s in shares]}
+
+
+COVERS_ENTROPY, COVERS_MIN_SHARE = 0.97, 0.09   # "covers the data": the bar a shipped DCGAN must pass
+
+
+def coverage(G, classifier, n: int = 2048, seed: int = 1, class_names=None, batch_size: int = 256) -> dict:
+    """How much of the data a generator covers: the class histogram of ``n`` samples under a classifier.
+
+    A collapsed GAN draws a few kinds of car over and over, which a per-image score (sharpness, a
+    classifier's confidence, pixel diversity) does not see; the class histogram does. Returns the
+    share of samples per class, its normalised entropy ``H / log K`` (1.0 = uniform) and the rarest
+    class's share; ``covers`` is True when entropy >= 0.97 and every class has >= 9 % of samples.
+    """
+    n = check_int("n", n, minimum=1)
+    samples = sample(G, n, seed)
+    probs = np.concatenate([backend.to_numpy(classifier(samples[i:i + batch_size], training=False))
+                            for i in range(0, n, batch_size)])
+    stats = coverage_stats(class_shares(probs))
+    stats.update(n=n, covers=bool(stats["entropy"] >= COVERS_ENTROPY and stats["min_share"] >= COVERS_MIN_SHARE))
+    if class_names is not None:
+        if len(class_names) != len(stats["shares"]):
+            raise InpaintkitError(f"class_names: expected {len(stats['shares'])} names, got {len(class_names)}")
+        stats["classes"] = list(class_names)
+    return stats
+
+
+def plot_coverage(stats: dict, real: dict | None = None, ax=None, title: str | None = None):
+    """Bar chart of the class shares (and the real data's, if given) with the uniform share marked."""
+    import matplotlib.pyplot as plt
+    shares = np.asarray(stats["shares"])
+    names = stats.get("classes") or [str(i) for i in range(len(shares))]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3), dpi=100)
+    x = np.arange(len(shares))
+    w = 0.4 if real is not None else 0.7
+    ax.bar(x - (w / 2 if real is not None else 0), 100 * shares, w, label="generated samples")
+    if real is not None:
+        ax.bar(x + w / 2, 100 * np.asarray(real["shares"]), w, label="real toy cars", alpha=0.7)
+    ax.axhline(100 / len(shares), color="k", ls="--", lw=1, label="uniform")
+    ax.axhline(100 * COVERS_MIN_SHARE, color="tab:red", ls=":", lw=1, label=f"{100 * COVERS_MIN_SHARE:.0f} % bar")
+    ax.set_xticks(x, names, rotation=20)
+    ax.set_ylabel("% of samples")
+    ax.set_title(title or f"class histogram of {stats.get('n', '?')} samples: normalised entropy "
+                          f"{stats['entropy']:.2f}, rarest class {100 * stats['min_share']:.1f} %", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    return ax
+
+
 def gan_losses(real_logits, fake_logits, label_smoothing: float = 0.0):
     """Discriminator and (non-saturating) generator losses from logits.
 
@@ -159,9 +301,10 @@ class DCGANTrainer:
     """
 
     def __init__(self, G, D, images, *, batch_size: int = 64, lr: float = 2e-4, beta_1: float = 0.5,
+                 d_lr: float | None = None, augment=(),
                  label_smoothing: float = 0.0, seed: int = 0, directory=None, checkpoint_every: int = 0,
                  sample_every: int = 50, n_fixed: int = 16, collapse_ratio: float = 0.4,
-                 jit: bool | None = None, resume: bool = True):
+                 jit: bool | None = None, resume: bool = True, config: dict | None = None):
         self.images = check_images("images", images, batched=True)
         size = G.output_shape[1]
         if self.images.shape[1:3] != (size, size) or D.input_shape[1] != size:
@@ -179,13 +322,22 @@ class DCGANTrainer:
         self.real_diversity = diversity(self.images[np.random.default_rng(self.seed).choice(
             len(self.images), min(len(self.images), 64), replace=False)])
         jit = bool(backend.accelerators()) if jit is None else jit
+        # two time-scale update rule (Heusel et al. 2017): D may learn at its own rate d_lr
         self.g_opt = keras.optimizers.Adam(lr, beta_1=beta_1)
-        self.d_opt = keras.optimizers.Adam(lr, beta_1=beta_1)
+        self.d_opt = keras.optimizers.Adam(lr if d_lr is None else check_float("d_lr", d_lr, minimum=0.0),
+                                           beta_1=beta_1)
+        if isinstance(augment, str):
+            augment = tuple(a for a in augment.replace("+", ",").split(",") if a)
+        for a in augment:
+            if a not in AUGMENT_POLICIES:
+                raise InpaintkitError(f"augment: expected a subset of {AUGMENT_POLICIES}, got {a!r}")
+        self.augment = tuple(augment)
         self._d_step = backend.train_step(self._d_loss, D.trainable_weights, self.d_opt, jit=jit)
         self._g_step = backend.train_step(self._g_loss, G.trainable_weights, self.g_opt, jit=jit)
         self.grids: list[tuple[int, np.ndarray]] = []   # (step, fixed-noise samples)
         self.warnings: list[str] = []
         self.resume = resume
+        self.config = config            # stored with each checkpoint; a resume with other values is refused
         self.step = 0
         self.history: list[dict] = []
         if resume and directory is not None:
@@ -195,17 +347,21 @@ class DCGANTrainer:
 
     def _checkpointer(self):
         return Checkpointer(self.directory, models={"generator": self.G, "discriminator": self.D},
-                            optimizers={"g_opt": self.g_opt, "d_opt": self.d_opt})
+                            optimizers={"g_opt": self.g_opt, "d_opt": self.d_opt}, config=self.config)
 
-    def _d_loss(self, real, z):
+    def _aug(self, x, params):
+        return diff_augment(x, self.augment, params) if self.augment else x
+
+    def _d_loss(self, real, z, *aug):
+        k = len(aug) // 2
         fake = self.G(z, training=True)
-        real_logits = self.D(real, training=True)
-        fake_logits = self.D(fake, training=True)
+        real_logits = self.D(self._aug(real, aug[:k]), training=True)
+        fake_logits = self.D(self._aug(fake, aug[k:]), training=True)
         d, _ = gan_losses(real_logits, fake_logits, self.label_smoothing)
         return d, {"d_real": ops.mean(ops.sigmoid(real_logits)), "d_fake": ops.mean(ops.sigmoid(fake_logits))}
 
-    def _g_loss(self, z):
-        return ops.mean(ops.softplus(-self.D(self.G(z, training=True), training=True))), {}
+    def _g_loss(self, z, *aug):
+        return ops.mean(ops.softplus(-self.D(self._aug(self.G(z, training=True), aug), training=True))), {}
 
     def batch(self, step: int):
         """Real images and codes of one step: a pure function of (seed, step), so resuming is exact."""
@@ -215,10 +371,19 @@ class DCGANTrainer:
         z_g = rng.uniform(-1, 1, (self.batch_size, self.latent_dim)).astype(np.float32)
         return real, z_d, z_g
 
+    def augmentations(self, step: int):
+        """DiffAugment draws of one step (real, fake for D; fake for G): a pure function of (seed, step)."""
+        if not self.augment:
+            return [], [], []
+        rng = np.random.default_rng([self.seed, step, 1])
+        size = self.images.shape[1]
+        return tuple(augment_params(self.batch_size, size, self.augment, rng) for _ in range(3))
+
     def one_step(self, step: int) -> dict:
         real, z_d, z_g = self.batch(step)
-        d = self._d_step(real, z_d)
-        g = self._g_step(z_g)
+        a_real, a_fake, a_g = self.augmentations(step)
+        d = self._d_step(real, z_d, *a_real, *a_fake)
+        g = self._g_step(z_g, *a_g)
         return {"d_loss": d["loss"], "g_loss": g["loss"], "d_real": d["d_real"], "d_fake": d["d_fake"]}
 
     def fixed_samples(self) -> np.ndarray:
@@ -262,21 +427,23 @@ class DCGANTrainer:
 class LiveView:
     """Loss curves and the fixed-noise grid in one figure, redrawn in place (use as ``on_sample``)."""
 
-    def __init__(self, ncols: int = 8, dpi: int = 72):
-        self.ncols, self.dpi, self.handle = ncols, dpi, None
+    def __init__(self, ncols: int = 8, dpi: int | None = None):
+        from .plotting import DPI
+        self.ncols, self.dpi, self.handle = ncols, dpi or DPI, None
 
     def figure(self, step, images, history):
         import matplotlib.pyplot as plt
         n = len(images)
         rows = int(np.ceil(n / self.ncols))
         fig = plt.figure(figsize=(10, 2.6), dpi=self.dpi)
-        ax = fig.add_axes([0.05, 0.18, 0.33, 0.72])
+        ax = fig.add_axes([0.07, 0.18, 0.31, 0.72])
         steps = [h["step"] for h in history]
         for k in ("d_loss", "g_loss"):
             ax.plot(steps, [h.get(k, np.nan) for h in history], lw=1, label=k)
         ax.set_xlabel("step")
-        ax.legend(fontsize=8)
-        ax.set_title("losses", fontsize=9)
+        ax.set_ylabel("loss (BCE)")
+        ax.legend(fontsize=9)
+        ax.set_title("losses", fontsize=10)
         size = images.shape[1]
         grid = np.ones((rows * (size + 2), self.ncols * (size + 2), 3), np.float32)
         for i, im in enumerate(images):
@@ -285,7 +452,7 @@ class LiveView:
         ax2 = fig.add_axes([0.42, 0.02, 0.57, 0.9])
         ax2.imshow(np.clip(grid, 0, 1), interpolation="nearest")
         ax2.axis("off")
-        ax2.set_title(f"fixed noise, step {step}", fontsize=9)
+        ax2.set_title(f"fixed noise, step {step}", fontsize=10)
         return fig
 
     def __call__(self, step, images, history):

@@ -164,3 +164,75 @@ def test_trainer_on_torch(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r == {"backend": "torch", "n": 3, "resumed": 3, "finite": True}
+
+
+def test_coverage_stats_hand_values():
+    uniform = dcgan.coverage_stats(np.full(7, 1 / 7))
+    assert uniform["entropy"] == pytest.approx(1.0) and uniform["min_share"] == pytest.approx(1 / 7, abs=1e-4)
+    one = dcgan.coverage_stats(np.eye(7)[3])
+    assert one["entropy"] == pytest.approx(0.0) and one["min_share"] == 0.0
+    # the shipped collapsed DCGAN's histogram (issue 15): entropy 0.82, fails the bar
+    collapsed = dcgan.coverage_stats([0.0625, 0.0156, 0.0073, 0.1958, 0.3359, 0.2163, 0.1665])
+    assert 0.80 < collapsed["entropy"] < 0.83
+    probs = np.eye(3)[[0, 0, 1, 2]] * 0.9 + 0.03
+    assert dcgan.class_shares(probs).tolist() == [0.5, 0.25, 0.25]
+
+
+def test_coverage_sees_a_collapsed_generator():
+    """A 'generator' whose samples the classifier puts into one class fails the coverage bar."""
+    import keras
+    G = dcgan.generator(16, 0.125)
+    probe = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(4, kernel_initializer="zeros",
+                                                 bias_initializer=keras.initializers.Constant([5, 0, 0, 0])),
+                              keras.layers.Softmax()])
+    cov = dcgan.coverage(G, probe, n=64, class_names=list("abcd"))
+    assert cov["shares"] == [1.0, 0.0, 0.0, 0.0] and cov["entropy"] == 0.0 and not cov["covers"]
+    assert cov["classes"] == list("abcd") and cov["n"] == 64
+    with pytest.raises(InpaintkitError, match="class_names"):
+        dcgan.coverage(G, probe, n=8, class_names=["a"])
+
+
+def test_diff_augment_is_exact_and_differentiable():
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 16, 16, 3)).astype(np.float32)
+    params = dcgan.augment_params(4, 16, ("color", "translation", "cutout"), rng)
+    assert [p.shape for p in params] == [(4, 3), (4, 16, 16), (4, 16, 16), (4, 16, 16, 1)]
+    assert np.allclose(params[3].mean(axis=(1, 2, 3)), 1 - 64 / 256, atol=0.1)   # half-side square cut
+    # translation alone shifts each image by whole pixels (zeros shifted in)
+    shift = dcgan.augment_params(4, 16, ("translation",), np.random.default_rng(1))
+    y = backend.to_numpy(dcgan.diff_augment(x, ("translation",), shift))
+    dy = [int(np.argmax(m[:, 0])) if m[:, 0].any() else None for m in shift[0]]
+    for i, d in enumerate(dy):
+        if d is not None:
+            ref = np.roll(x[i], d, axis=0)
+            ref[:d] = 0
+            sx = shift[1][i]
+            ref = np.einsum("vw,hwc->hvc", sx, ref)
+            assert np.allclose(y[i], ref, atol=1e-6)
+    # no policy: identity; colour with neutral parameters: identity
+    assert np.allclose(backend.to_numpy(dcgan.diff_augment(x, (), [])), x)
+    neutral = [np.tile(np.float32([0, 1, 1]), (4, 1))]
+    assert np.allclose(backend.to_numpy(dcgan.diff_augment(x, ("color",), neutral)), x, atol=1e-6)
+
+
+def test_anti_collapse_options_train_and_resume(tmp_path):
+    """Minibatch std, spectral norm, DiffAugment and a separate D learning rate run and resume exactly."""
+    from inpaintkit.data import toycars
+    imgs, _ = toycars.generate(32, size=16, seed=0)
+
+    def make():
+        backend.seed(0)
+        G = dcgan.generator(16, 0.125)
+        D = dcgan.discriminator(16, 0.125, minibatch_std=True, spectral_norm=True)
+        return G, D, dcgan.DCGANTrainer(G, D, imgs, batch_size=8, d_lr=4e-4, augment="color,translation,cutout",
+                                        directory=tmp_path / "ckpt", checkpoint_every=2, sample_every=100)
+    assert any(type(l).__name__ == "MinibatchStd" for l in make()[1].layers)
+    G, D, t = make()
+    t.train(4)
+    G2, D2, t2 = make()
+    assert t2.step == 4
+    ref = [w.copy() for w in G.get_weights()]
+    assert all(np.array_equal(a, b) for a, b in zip(ref, G2.get_weights()))
+    with pytest.raises(InpaintkitError, match="augment"):
+        dcgan.DCGANTrainer(G, D, imgs, augment="zoom")
