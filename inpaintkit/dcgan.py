@@ -301,7 +301,7 @@ class DCGANTrainer:
     """
 
     def __init__(self, G, D, images, *, batch_size: int = 64, lr: float = 2e-4, beta_1: float = 0.5,
-                 d_lr: float | None = None, augment=(),
+                 d_lr: float | None = None, augment=(), ema: float | None = None,
                  label_smoothing: float = 0.0, seed: int = 0, directory=None, checkpoint_every: int = 0,
                  sample_every: int = 50, n_fixed: int = 16, collapse_ratio: float = 0.4,
                  jit: bool | None = None, resume: bool = True, config: dict | None = None):
@@ -323,7 +323,12 @@ class DCGANTrainer:
             len(self.images), min(len(self.images), 64), replace=False)])
         jit = bool(backend.accelerators()) if jit is None else jit
         # two time-scale update rule (Heusel et al. 2017): D may learn at its own rate d_lr
-        self.g_opt = keras.optimizers.Adam(lr, beta_1=beta_1)
+        # ema: also keep an exponential moving average of G's weights (Yazıcı et al. 2019, "The unusual
+        # effectiveness of averaging in GAN training"): a generator that hops between modes step by
+        # step averages to one that draws them all; see averaged_generator()
+        self.ema = None if ema is None else check_float("ema", ema, minimum=0.0, maximum=0.99999)
+        self.g_opt = (keras.optimizers.Adam(lr, beta_1=beta_1) if self.ema is None else
+                      keras.optimizers.Adam(lr, beta_1=beta_1, use_ema=True, ema_momentum=self.ema))
         self.d_opt = keras.optimizers.Adam(lr if d_lr is None else check_float("d_lr", d_lr, minimum=0.0),
                                            beta_1=beta_1)
         if isinstance(augment, str):
@@ -388,6 +393,22 @@ class DCGANTrainer:
 
     def fixed_samples(self) -> np.ndarray:
         return generate(self.G, self.fixed_z)
+
+    def averaged_generator(self, bn_batches: int = 50):
+        """A copy of G with the moving average of its weights (needs ``ema``), its BatchNorm statistics
+        re-estimated for those weights over ``bn_batches`` batches of random codes (precise BN)."""
+        from .training import precise_batchnorm
+        if self.ema is None:
+            raise InpaintkitError("ema: expected a trainer made with ema=BETA (e.g. 0.999), got None")
+        Gs = keras.models.clone_model(self.G)
+        Gs.set_weights(self.G.get_weights())
+        averages = self.g_opt._model_variables_moving_average
+        if self.step == 0 or not averages:
+            return Gs
+        for var, avg in zip(Gs.trainable_weights, averages):
+            var.assign(backend.to_numpy(avg))
+        precise_batchnorm(Gs, (latent(self.batch_size, self.latent_dim, seed=20_000 + i) for i in range(bn_batches)))
+        return Gs
 
     def _sample(self, step, history, on_sample=None):
         imgs = self.fixed_samples()

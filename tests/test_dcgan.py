@@ -236,3 +236,32 @@ def test_anti_collapse_options_train_and_resume(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(ref, G2.get_weights()))
     with pytest.raises(InpaintkitError, match="augment"):
         dcgan.DCGANTrainer(G, D, imgs, augment="zoom")
+
+
+def test_weight_average_of_the_generator(tmp_path):
+    """ema keeps a moving average of G's weights, checkpointed with the optimiser; averaged_generator
+    returns a copy holding it (G itself unchanged) whose samples are finite images."""
+    from inpaintkit.data import toycars
+    imgs, _ = toycars.generate(32, size=16, seed=0)
+
+    def make():
+        backend.seed(0)
+        G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
+        return G, dcgan.DCGANTrainer(G, D, imgs, batch_size=8, ema=0.5, directory=tmp_path / "c",
+                                     checkpoint_every=3, sample_every=100)
+    G, t = make()
+    t.train(3)
+    before = [w.copy() for w in G.get_weights()]
+    Gs = t.averaged_generator(bn_batches=2)
+    assert all(np.array_equal(a, b) for a, b in zip(before, G.get_weights()))       # G untouched
+    differs = [not np.allclose(a, b) for a, b in zip(G.trainable_weights, Gs.trainable_weights)]
+    assert any(differs)                                                              # an average, not G
+    x = dcgan.sample(Gs, 4)
+    assert x.shape == (4, 16, 16, 3) and np.isfinite(x).all() and 0 <= x.min() and x.max() <= 1
+    G2, t2 = make()                                                                  # resumed: same average
+    assert t2.step == 3
+    Gs2 = t2.averaged_generator(bn_batches=2)
+    assert all(np.allclose(backend.to_numpy(a), backend.to_numpy(b))
+               for a, b in zip(Gs.trainable_weights, Gs2.trainable_weights))
+    with pytest.raises(InpaintkitError, match="ema"):
+        dcgan.DCGANTrainer(G, dcgan.discriminator(16, 0.125), imgs).averaged_generator()
