@@ -7,11 +7,17 @@ Conventions, stated once for the whole kit:
 * models take and return [0, 1] images; any other range a network uses inside
   (DCGAN's tanh [-1, 1], a classifier's normalisation) is converted inside the model.
 """
-import os as _os
+from . import _tflog
 
-# TensorFlow's C++ start-up chatter would land in every notebook; keep warnings and errors.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ start-up lines would land in every notebook (and before the CLI's errors):
+# silenced before anything imports TensorFlow (see _tflog).
+_tflog.install()
 
 __version__ = "0.1.0"
 
-from .errors import InpaintkitError  # noqa: F401
+from .errors import InpaintkitError  # noqa: E402,F401
+from . import nbdisplay as _nbdisplay  # noqa: E402
+
+# In a Jupyter kernel: widgets carry a static picture of their first state and progress bars are
+# text updated in place, so a saved notebook reads right without a kernel (see nbdisplay).
+_nbdisplay.install()

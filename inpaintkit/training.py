@@ -132,9 +132,8 @@ class TensorBoardLog:
 
 
 def _progress(total: int, initial: int, desc: str):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True,
-                mininterval=1.0, disable=os.environ.get("INPAINTKIT_NO_PROGRESS") == "1")
+    from .nbdisplay import progress      # in a notebook: text updated in place, so a saved one shows the end
+    return progress(total, initial, desc, disable=os.environ.get("INPAINTKIT_NO_PROGRESS") == "1")
 
 
 class Loop:

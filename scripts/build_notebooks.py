@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "notebooks" / "src"
 STUDENT = ROOT / "notebooks" / "student"
 BEGIN, END, PLACEHOLDER = "### BEGIN SOLUTION", "### END SOLUTION", "# YOUR CODE HERE"
-KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+# display_name as ipykernel names its kernel: JupyterLab writes that name into a notebook it opens,
+# so any other name marks the notebook modified the moment it is opened.
+KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 STUDENT_NOTE = ("> **Student copy.** The exercises' reference solutions are removed: where a cell says "
                 "`# YOUR CODE HERE`, replace the `None` above it with your answer, and its check prints "
                 "*not yet* until you do, then ✔ or ✘. The instructor copy, with solutions and a stored run, "
@@ -112,6 +114,7 @@ def carry_outputs(old, new, name: str) -> None:
         for a, b in zip(old.cells, new.cells):
             b.id = a.id
     new.metadata = old.metadata
+    new.metadata["kernelspec"] = dict(KERNEL)
 
 
 if __name__ == "__main__":
