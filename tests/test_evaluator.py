@@ -114,7 +114,7 @@ def test_large_hole_masks_geometry():
     # the lower box covers the wheels: the darkest pixels (tyres) of toy cars lie mostly inside it
     x, _ = evaluation.large_hole_split("val", 14)
     dark = x.max(-1) < 0.14
-    assert dark[:, low > 0].sum() > 0.7 * dark.sum()
+    assert dark[:, low > 0].sum() > 0.9 * dark.sum()          # 98 % on val and test
     # splits are fixed, disjoint and grow without changing
     a, la = evaluation.large_hole_split("val", 3)
     np.testing.assert_array_equal(a, x[:3])
