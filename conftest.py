@@ -6,6 +6,10 @@ os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# nbval runs the instructor copies; the student copies (notebooks/student/, solutions removed) would run
+# the same code again for nothing but the None placeholders: tests/test_student_copies.py covers them.
+collect_ignore = ["notebooks/student"]
+
 
 def _ignore_tf_noise_in_nbval():
     """TensorFlow's absl start-up lines (oneDNN, cuInit) reach whichever cell first touches TF; where
