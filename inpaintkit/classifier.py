@@ -80,13 +80,15 @@ def _check_labels(labels, n_images: int, n_classes: int) -> np.ndarray:
 
 def train(model, images, labels, *, steps: int, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
           directory=None, checkpoint_every: int = 100, augmentation: bool = True, callbacks=(),
-          log_dir=None, resume: bool = True, weight_decay: float = 1e-4, jit: bool | None = None) -> list[dict]:
+          log_dir=None, resume: bool = True, weight_decay: float = 1e-4, jit: bool | None = None,
+          config: dict | None = None) -> list[dict]:
     """Train ``model`` with cross-entropy and AdamW; returns the loss/accuracy history.
 
     With ``directory`` the run checkpoints every ``checkpoint_every`` steps and resumes from there.
     Batches are drawn from ``np.random.default_rng([seed, step])``, so a resumed run sees the same
     batches as an uninterrupted one. ``jit`` (XLA on TensorFlow) defaults to on with a GPU only: on
-    a small CPU, XLA compiles this network for minutes and then runs its steps slower.
+    a small CPU, XLA compiles this network for minutes and then runs its steps slower. ``config``
+    (JSON values) is stored with each checkpoint; resuming with another value is refused by name.
     """
     import keras
     from keras import ops
@@ -115,7 +117,7 @@ def train(model, images, labels, *, steps: int, batch_size: int = 64, lr: float 
     step = backend.train_step(loss_fn, model.trainable_weights, opt, jit=googlenet.auto_jit(jit))
     ckpt = None
     if directory is not None:
-        ckpt = Checkpointer(directory, models={"classifier": model}, optimizers={"opt": opt})
+        ckpt = Checkpointer(directory, models={"classifier": model}, optimizers={"opt": opt}, config=config)
     loop = Loop("classifier", steps, checkpointer=ckpt, checkpoint_every=checkpoint_every,
                 callbacks=callbacks, log_dir=log_dir, resume=resume, max_loss=1e4)
 

@@ -13,11 +13,15 @@ loaded with ``allow_pickle=False``) and a JSON file (step and loss history): no 
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import json
 import math
 import os
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -33,60 +37,259 @@ class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite, or exploded past a bound."""
 
 
-class Checkpointer:
-    """Saves and restores models, optimiser state, the step and the loss history."""
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a :class:`Loop`; the checkpoint was saved first.
 
-    def __init__(self, directory, models: dict, optimizers: dict | None = None):
+    A ``KeyboardInterrupt``, so nothing after the loop runs as if training had finished (a script
+    must not ship a half-trained model); ``str(e)`` is the one line to show."""
+
+    def __init__(self, name: str, step: int, total: int, directory=None):
+        self.name, self.step, self.total = name, int(step), int(total)
+        self.directory = None if directory is None else Path(directory)
+        where = (f"checkpoint saved in {self.directory}; run the same command again to resume"
+                 if directory is not None else "no checkpoint directory, nothing saved")
+        super().__init__(f"interrupted at step {self.step} of {total} of {name}; {where}")
+
+
+class _Damaged(Exception):
+    """A checkpoint folder that cannot be read back (truncated, missing or changed files)."""
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _readable(path: Path) -> None:
+    """Read every array of a ``.weights.h5`` or ``.npz`` file back; raises _Damaged if it cannot."""
+    try:
+        if path.name.endswith(".npz"):
+            with np.load(path, allow_pickle=False) as data:
+                for k in data.files:
+                    data[k]
+        else:
+            import h5py
+            with h5py.File(path, "r") as f:
+                f.visititems(lambda n, obj: obj[()] if isinstance(obj, h5py.Dataset) else None)
+    except Exception as e:  # noqa: BLE001 - h5py OSError, BadZipFile, EOFError, ValueError...
+        raise _Damaged(f"{path.name} cannot be read ({type(e).__name__})") from None
+
+
+def _nonempty(path: Path) -> bool:
+    return path.is_dir() and any(path.iterdir())
+
+
+def _shown(value) -> str:
+    return json.dumps(value) if not isinstance(value, float) else f"{value:g}"
+
+
+class Checkpointer:
+    """Saves and restores models, optimiser state, the step and the loss history.
+
+    Saving is atomic: everything is written into ``<dir>.tmp``, read back and checksummed
+    (sha256 of every file in ``state.json``), and only then renamed to ``<dir>``; the checkpoint it
+    replaces is kept as ``<dir>.prev``. Restoring checks the checksums: a damaged ``<dir>``
+    (truncated or missing file, a save stopped between its renames) falls back to ``<dir>.prev`` with
+    a warning, or stops with one line when no checkpoint is intact; nothing is ever deleted on
+    restore. ``config`` (JSON values, e.g. ``{"--width": 0.25}``) is stored with every checkpoint,
+    and resuming with another value for one of its keys is refused by name.
+    """
+
+    def __init__(self, directory, models: dict, optimizers: dict | None = None, config: dict | None = None):
         self.directory = Path(directory)
         self.models = dict(models)
         self.optimizers = dict(optimizers or {})
+        self.config = json.loads(json.dumps(config)) if config else {}
+        self.state: dict = {}           # the state.json restored or saved last (step, wall_s, config...)
+        self._intact: Path | None = None  # a folder known intact in this process (skip re-checking it)
 
     @property
     def state_file(self) -> Path:
         return self.directory / "state.json"
 
-    def exists(self) -> bool:
-        return self.state_file.exists()
+    def _sibling(self, suffix: str) -> Path:
+        return self.directory.with_name(self.directory.name + suffix)
 
-    def save(self, step: int, history: list[dict]) -> None:
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+    @property
+    def previous(self) -> Path:
+        return self._sibling(".prev")
+
+    def exists(self) -> bool:
+        """Is there anything to resume from (an intact or a damaged checkpoint)?"""
+        return bool(self._candidates())
+
+    def _candidates(self) -> list[Path]:
+        out = [self.directory]
+        if not self.directory.exists():   # a save stopped between its renames: .tmp is the new one
+            out += [self._sibling(".tmp"), self._sibling(".old")]       # (.old: saves before atomicity)
+        out.append(self.previous)
+        return [c for c in out if _nonempty(c)]
+
+    def _files(self) -> list[tuple[str, str, object]]:
+        return ([("model", f"{n}.weights.h5", m) for n, m in self.models.items()]
+                + [("optimizer", f"{n}.optimizer.npz", o) for n, o in self.optimizers.items()])
+
+    # ----- saving -------------------------------------------------------------------------
+    def save(self, step: int, history: list[dict], **extra) -> None:
+        """Write a checkpoint at ``step`` (``extra``: more JSON values for state.json, e.g. wall_s)."""
+        tmp = self._sibling(".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)   # an unfinished save (restore renames a finished one)
         tmp.mkdir(parents=True)
-        for name, model in self.models.items():
-            model.save_weights(str(tmp / f"{name}.weights.h5"))
-        for name, opt in self.optimizers.items():
-            arrays = {f"v{i:04d}": backend.to_numpy(v) for i, v in enumerate(opt.variables)}
-            np.savez(tmp / f"{name}.optimizer.npz", **arrays)
-        state = {"step": int(step), "history": history, "backend": backend.NAME, "saved": time.time()}
+        files = {}
+        for kind, fname, obj in self._files():
+            path = tmp / fname
+            if kind == "model":
+                obj.save_weights(str(path))
+            else:
+                arrays = {f"v{i:04d}": backend.to_numpy(v) for i, v in enumerate(obj.variables)}
+                np.savez(path, **arrays)
+            _fsync(path)
+            _readable(path)                         # verify: read back before it replaces anything
+            files[fname] = _sha256(path)
+        state = {"step": int(step), "history": history, "backend": backend.NAME, "saved": time.time(),
+                 "config": self.config, "files": files, **extra}
         (tmp / "state.json").write_text(json.dumps(state))
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
+        _fsync(tmp / "state.json")
+        if json.loads((tmp / "state.json").read_text())["files"] != files:
+            raise InpaintkitError(f"checkpoint: expected {tmp / 'state.json'} to read back as written, it did not")
         if self.directory.exists():
-            self.directory.rename(old)
+            if self._intact == self.directory or self._check(self.directory) is None:
+                shutil.rmtree(self.previous, ignore_errors=True)
+                self.directory.rename(self.previous)      # the last good one stays until the new one is in
+            else:                                         # damaged: kept aside, the good .prev stays
+                self.directory.rename(self._free(".damaged"))
         tmp.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
+        _fsync(self.directory.parent)
+        self._intact, self.state = self.directory, state
+
+    def _free(self, suffix: str) -> Path:
+        path, i = self._sibling(suffix), 1
+        while path.exists():
+            path, i = self._sibling(f"{suffix}{i}"), i + 1
+        return path
+
+    # ----- restoring ----------------------------------------------------------------------
+    def _read_state(self, folder: Path) -> dict:
+        """state.json of ``folder`` with every listed file's checksum checked; raises _Damaged."""
+        file = folder / "state.json"
+        if not file.exists():
+            raise _Damaged("state.json is missing")
+        try:
+            state = json.loads(file.read_text())
+            int(state["step"]), list(state["history"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise _Damaged(f"state.json is truncated or not a checkpoint's ({type(e).__name__})") from None
+        for fname, digest in state.get("files", {}).items():
+            path = folder / fname
+            if not path.exists():
+                raise _Damaged(f"{fname} is missing")
+            if _sha256(path) != digest:
+                raise _Damaged(f"{fname} is truncated or changed (sha256 differs from state.json's)")
+        return state
+
+    def _check(self, folder: Path) -> str | None:
+        """None if ``folder`` holds an intact checkpoint, else what is wrong with it."""
+        try:
+            state = self._read_state(folder)
+            if "files" not in state:                # saved before checksums: read everything back
+                for _, fname, _ in self._files():
+                    if (folder / fname).exists():
+                        _readable(folder / fname)
+        except _Damaged as e:
+            return str(e)
+        return None
+
+    def _compare_config(self, folder: Path, state: dict) -> None:
+        saved = state.get("config") or {}
+        for key, value in self.config.items():
+            if key in saved and saved[key] != value:
+                hint = "another --run-dir" if key.startswith("-") else "another directory"
+                raise InpaintkitError(f"{key}: checkpoint in {folder} was made with {_shown(saved[key])}, "
+                                      f"got {_shown(value)}; use {hint} or the same value")
+
+    def _load(self, folder: Path) -> None:
+        import warnings
+        for kind, fname, obj in self._files():
+            path = folder / fname
+            if not path.exists():
+                raise _Damaged(f"{fname} is missing")
+            _readable(path)
+            if kind == "model":
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    try:
+                        obj.load_weights(str(path))
+                        skipped = []
+                    except Exception as e:  # noqa: BLE001 - Keras raises ValueError with a long message
+                        skipped = [str(e)]
+                # Keras only warns when parts of a file do not fit (and leaves those layers as they were)
+                skipped += [str(w.message) for w in caught if "Skipping" in str(w.message) or "retain" in str(w.message)]
+                if skipped:
+                    raise InpaintkitError(
+                        f"checkpoint: {path} does not fit model {fname.split('.')[0]!r} "
+                        f"({obj.count_params():,} parameters), it was made with other settings; use another "
+                        f"directory or the same settings ({skipped[0].splitlines()[0][:160]})")
+            else:
+                with np.load(path, allow_pickle=False) as data:
+                    keys = sorted(data.files)
+                    if len(keys) != len(obj.variables) or any(
+                            tuple(data[k].shape) != tuple(v.shape) for k, v in zip(keys, obj.variables)):
+                        raise InpaintkitError(
+                            f"checkpoint: optimiser {fname.split('.')[0]!r} has {len(obj.variables)} variables, "
+                            f"{path} holds {len(keys)} of other shapes; it was made with other settings: use "
+                            f"another directory or the same settings")
+                    for var, key in zip(obj.variables, keys):
+                        var.assign(data[key])
 
     def restore(self) -> tuple[int, list[dict]]:
-        """Load the last checkpoint into the models/optimisers; returns (step, history)."""
-        if not self.exists():
-            return 0, []
-        for name, model in self.models.items():
-            path = self.directory / f"{name}.weights.h5"
-            if not path.exists():
-                raise InpaintkitError(f"checkpoint: expected {path} (model {name!r}), it is missing")
-            model.load_weights(str(path))
-        for name, opt in self.optimizers.items():
-            path = self.directory / f"{name}.optimizer.npz"
-            with np.load(path, allow_pickle=False) as data:
-                keys = sorted(data.files)
-                if len(keys) != len(opt.variables):
-                    raise InpaintkitError(
-                        f"checkpoint: optimiser {name!r} has {len(opt.variables)} variables, "
-                        f"{path} holds {len(keys)}; was it saved by another configuration?")
-                for var, key in zip(opt.variables, keys):
-                    var.assign(data[key])
-        state = json.loads(self.state_file.read_text())
-        return int(state["step"]), list(state["history"])
+        """Load the last intact checkpoint into the models/optimisers; returns (step, history)."""
+        import warnings
+        problems = []
+        for folder in self._candidates():
+            try:
+                state = self._read_state(folder)
+                self._compare_config(folder, state)
+                self._load(folder)
+            except _Damaged as e:
+                problems.append(f"{folder.name}: {e}")
+                continue
+            if folder != self.directory:
+                why = "; ".join(problems) if problems else f"{self.directory.name} is missing"
+                warnings.warn(f"checkpoint: {why}; resuming from {folder} at step {state['step']} instead",
+                              RuntimeWarning, stacklevel=2)
+                if not self.directory.exists() and folder != self.previous:
+                    folder.rename(self.directory)            # finish the save that was stopped
+                    folder = self.directory
+            self._intact, self.state = folder, state
+            return int(state["step"]), list(state["history"])
+        if problems:
+            raise InpaintkitError(
+                f"checkpoint: expected an intact checkpoint in {self.directory}, got only damaged ones "
+                f"({'; '.join(problems)}); move them away to start again from step 0")
+        return 0, []
+
+    def saved_state(self) -> dict:
+        """state.json of the current checkpoint without loading it ({} if none or unreadable)."""
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
 
 
 class TensorBoardLog:
@@ -94,26 +297,57 @@ class TensorBoardLog:
 
     Event files are written with TensorFlow's protobuf and TFRecord writer, so no
     TensorBoard install is needed to produce them; without TensorFlow only the CSV is written.
+    :meth:`begin` at a resumed step drops the CSV rows after it and starts a new event file whose
+    first event tells TensorBoard to discard the older files' events from there on (purge), so a
+    resumed run's logs hold every step once.
     """
+
+    _count = 0
 
     def __init__(self, directory):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._writer = None
+        self._begun = False
+
+    def begin(self, step: int | None = None) -> None:
+        """Start logging after ``step`` (the step a run resumes from; None: keep what is there)."""
+        path = self.directory / "scalars.csv"
+        if step is not None and path.exists():
+            with path.open(newline="") as f:
+                rows = list(csv.reader(f))
+            keep = rows[:1] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) <= step]
+            if len(keep) != len(rows):
+                tmp = path.with_name(path.name + ".tmp")
+                with tmp.open("w", newline="") as f:
+                    csv.writer(f).writerows(keep)
+                os.replace(tmp, path)
+        if self._begun:
+            return
+        self._begun = True
         try:
             import socket
 
             import tensorflow as tf
             from tensorflow.core.util import event_pb2
             self._pb = event_pb2
-            name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}"
+            TensorBoardLog._count += 1        # unique even for two logs opened in the same second
+            name = (f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}."
+                    f"{os.getpid()}.{TensorBoardLog._count}")
             self._writer = tf.io.TFRecordWriter(str(self.directory / name))
             self._writer.write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
                                .SerializeToString())
+            if step:                             # TensorBoard drops earlier files' events from step + 1 on
+                self._writer.write(event_pb2.Event(
+                    wall_time=time.time(), step=int(step) + 1,
+                    session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START)).SerializeToString())
+                self._writer.flush()
         except Exception:  # TensorFlow missing: the CSV still works
             self._writer = None
 
     def write(self, step: int, logs: dict) -> None:
+        if not self._begun:
+            self.begin()
         path = self.directory / "scalars.csv"
         new = not path.exists()
         with path.open("a", newline="") as f:
@@ -136,12 +370,39 @@ def _progress(total: int, initial: int, desc: str):
     return progress(total, initial, desc, disable=os.environ.get("INPAINTKIT_NO_PROGRESS") == "1")
 
 
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise ``KeyboardInterrupt`` there; a second
+    Ctrl-C raises at once. Yields a list that is non-empty once Ctrl-C was pressed (a loop can stop
+    between steps). Only in the main thread with Python's own handler in place; elsewhere Ctrl-C
+    behaves as usual. Scripts wrap writes that must happen whole (shipped weights + manifest) in it."""
+    pending: list = []
+
+    def handler(signum, frame):
+        if pending:
+            raise KeyboardInterrupt
+        pending.append(signum)
+
+    own = (threading.current_thread() is threading.main_thread()
+           and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if own:
+        signal.signal(signal.SIGINT, handler)
+    try:
+        yield pending
+    finally:
+        if own:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pending:
+        raise KeyboardInterrupt
+
+
 class Loop:
     """Runs ``one_step(i)`` from the last checkpoint up to ``total_steps``.
 
     Callbacks are ``(every, fn)`` pairs; ``fn(step, history)`` runs every ``every``
     steps and at the end (sample grids, live loss plots). ``max_loss`` turns an
-    exploding loss into a clear :class:`TrainingDiverged` error.
+    exploding loss into a clear :class:`TrainingDiverged` error. ``wall_s`` is the training time
+    of every run that led to this step (interrupted ones included), stored with the checkpoint.
     """
 
     def __init__(self, name: str, total_steps: int, *, checkpointer: Checkpointer | None = None,
@@ -156,8 +417,10 @@ class Loop:
         self.max_loss = max_loss
         self.step = 0
         self.history: list[dict] = []
+        self.wall_s, self._wall_known, self._t0 = 0.0, False, None
         if resume and checkpointer is not None and checkpointer.exists():
             self.step, self.history = checkpointer.restore()
+            self.wall_s, self._wall_known = float(checkpointer.state.get("wall_s", 0.0)), True
 
     def _check(self, i: int, logs: dict) -> None:
         for k, v in logs.items():
@@ -169,44 +432,64 @@ class Loop:
                 raise TrainingDiverged(
                     f"{self.name}: {k} = {v:.3g} at step {i} exceeds {self.max_loss:.3g}; training diverged.")
 
+    def _wall(self) -> float:
+        return self.wall_s + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
+
     def save(self) -> None:
         if self.checkpointer is not None:
-            self.checkpointer.save(self.step, self.history)
+            self.checkpointer.save(self.step, self.history, wall_s=round(self._wall(), 3))
 
     def run(self, one_step: Callable[[int], dict], until: int | None = None) -> list[dict]:
-        """Train up to ``until`` (default: ``total_steps``). Ctrl-C saves a checkpoint first."""
+        """Train up to ``until`` (default: ``total_steps``). Ctrl-C (SIGINT) lets the current step
+        finish, saves a checkpoint and raises :class:`TrainingInterrupted` (a second Ctrl-C stops
+        the step at once), so that nothing after the loop runs as if training had finished."""
         stop = self.total_steps if until is None else min(int(until), self.total_steps)
+        if not self._wall_known and self.checkpointer is not None and self.step:   # step set by a trainer
+            saved = self.checkpointer.saved_state()
+            self.wall_s = float(saved.get("wall_s", 0.0)) if saved.get("step") == self.step else 0.0
+        self._wall_known = True
+        if self.log is not None:
+            self.log.begin(self.step)          # drop rows logged after the checkpoint by a stopped run
         bar = _progress(self.total_steps, self.step, self.name)
         t0, done = time.perf_counter(), 0
+        self._t0 = t0
         try:
-            while self.step < stop:
-                logs = one_step(self.step)
-                self._check(self.step, logs)
-                self.step += 1
-                done += 1
-                logs = {k: float(v) for k, v in logs.items()}
-                self.history.append({"step": self.step, **logs})
-                if self.log is not None:
-                    self.log.write(self.step, logs)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
-                bar.update(1)
-                for every, fn in self.callbacks:        # first: they may add to this step's logs
-                    if every and self.step % every == 0 and self.step < stop:
-                        fn(self.step, self.history)
-                if self.checkpoint_every and self.step % self.checkpoint_every == 0:
-                    self.save()
+            with deferred_interrupt() as pending:
+                while self.step < stop:
+                    if pending:
+                        raise KeyboardInterrupt
+                    logs = one_step(self.step)
+                    self._check(self.step, logs)
+                    self.step += 1
+                    done += 1
+                    logs = {k: float(v) for k, v in logs.items()}
+                    self.history.append({"step": self.step, **logs})
+                    if self.log is not None:
+                        self.log.write(self.step, logs)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+                    bar.update(1)
+                    for every, fn in self.callbacks:        # first: they may add to this step's logs
+                        if every and self.step % every == 0 and self.step < stop:
+                            fn(self.step, self.history)
+                    if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                        self.save()
+                if pending:
+                    raise KeyboardInterrupt
+                self.seconds = time.perf_counter() - t0
+                self.steps_done = done
+                for _, fn in self.callbacks:
+                    fn(self.step, self.history)
+                self.save()
         except KeyboardInterrupt:
-            self.save()
-            bar.close()
-            print(f"{self.name}: interrupted at step {self.step}; checkpoint saved, run again to resume.")
-            return self.history
+            ckpt = self.checkpointer
+            if ckpt is not None and ckpt.state.get("step") != self.step:
+                with deferred_interrupt():
+                    self.save()
+            raise TrainingInterrupted(self.name, self.step, self.total_steps,
+                                      None if ckpt is None else ckpt.directory) from None
         finally:
+            self.wall_s, self._t0 = self._wall(), None
             bar.close()
-        self.seconds = time.perf_counter() - t0
-        self.steps_done = done
-        for _, fn in self.callbacks:
-            fn(self.step, self.history)
-        self.save()
         return self.history
 
 

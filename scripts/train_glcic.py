@@ -83,13 +83,24 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     import numpy as np
-    from inpaintkit import backend, presets, weights
+    from inpaintkit import backend, presets, training, weights
     from inpaintkit.glcic import completion as cm, discriminators as dm, inference, phases
 
+    weights.use_directory()          # $INPAINTKIT_SHIP_DIR set: ship there instead (tests)
     P = presets.get(a.preset)
-    steps = [int(s) for s in a.steps.split(",")] if a.steps else [P.phase1_steps, P.phase2_steps, P.phase3_steps]
-    if len(steps) != 3:
-        p.error("--steps: expected three comma-separated numbers")
+    try:
+        steps = [int(s) for s in a.steps.split(",")] if a.steps else [P.phase1_steps, P.phase2_steps, P.phase3_steps]
+    except ValueError:
+        steps = []
+    if len(steps) != 3 or min(steps) < 0:
+        p.error(f"--steps: expected three comma-separated numbers >= 0 (e.g. 400,50,200), got {a.steps!r}")
+    for flag, value, low in (("--size", a.size, 8), ("--n-train", a.n_train, 1), ("--precise-bn", a.precise_bn, 0)):
+        if value is not None and value < low:
+            p.error(f"{flag}: expected a number >= {low}, got {value}")
+    if a.size is not None and a.size % 4:
+        p.error(f"--size: expected a multiple of 4, got {a.size}")
+    if a.alpha is not None and not a.alpha >= 0:
+        p.error(f"--alpha: expected a GAN weight >= 0, got {a.alpha}")
     alpha = phases.ALPHA if a.alpha is None else a.alpha
     anneal = [x.strip() for x in a.anneal.split(",") if x.strip()]
     if not set(anneal) <= {"1", "3"}:
@@ -103,7 +114,7 @@ def main(argv=None):
     if a.ema is not None and not 0 <= a.ema < 1:
         p.error(f"--ema: expected a momentum in [0, 1), e.g. 0.99, got {a.ema}")
     name = f"glcic_{a.data}"
-    out = Path(a.out or ROOT / "inpaintkit" / "weights" / f"{name}.weights.h5")
+    out = Path(a.out or weights.HERE / f"{name}.weights.h5")
     run_dir = Path(a.run_dir or ROOT / "runs" / f"train_glcic_{a.data}")
     size, n_train = a.size or P.glcic_size, a.n_train or P.n_train
     t0 = time.time()
@@ -119,6 +130,10 @@ def main(argv=None):
     D = dm.discriminator(size, P.glcic_disc_width)
     kw = dict(batch_size=P.glcic_batch, lr=lr, mean_pixel=mean, seed=a.seed, show=False, masks=a.masks,
               context_pad=a.context_pad, ema=a.ema)
+    # what a resumed run must share with its checkpoints (--steps may grow, shipping options change)
+    kw["config"] = {"--data": a.data, "--preset": P.name, "--size": size, "--n-train": n_train, "--masks": a.masks,
+                    "--init": a.init, "--lr": lr, "--context-pad": a.context_pad, "--ema": a.ema, "--seed": a.seed,
+                    "--alpha": alpha, "--anneal": anneal}
     every = max(50, P.checkpoint_every)
     # wall time accumulates over interrupted + resumed runs of the same command (run_dir/wall.json)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -136,12 +151,19 @@ def main(argv=None):
             extra["lr_decay_steps"] = steps[i]
         trainer = cls(*args, train, val[:8], run_dir=run_dir / f"phase{i + 1}", **kw, **extra)
         ts = time.time()
-        hist = trainer.run(steps[i], checkpoint_every=every)
+        try:
+            hist = trainer.run(steps[i], checkpoint_every=every)
+        except training.TrainingInterrupted as e:        # no later phase, nothing shipped
+            add_wall(f"phase{i + 1}", time.time() - ts)
+            print(f"{e} (training time so far {sum(wall.values()):.0f} s)", file=sys.stderr)
+            return 130
         add_wall(f"phase{i + 1}", time.time() - ts)
         if steps[i] and trainer.use_average():
             print(f"phase {i + 1}: C now holds its moving average of weights (momentum {a.ema})", flush=True)
-        if i == 0 and not (run_dir / "phase1_final.weights.h5").exists():
-            C.save_weights(str(run_dir / "phase1_final.weights.h5"))
+        if i == 0:      # phase 1 is complete here (C = its checkpoint's weights on a rerun): rewrite, atomically
+            part = run_dir / "phase1_final.partial.weights.h5"
+            C.save_weights(str(part))
+            part.replace(run_dir / "phase1_final.weights.h5")
         last = {k: round(v, 5) for k, v in hist[-1].items()} if hist else {}
         print(f"phase {i + 1}: {steps[i]} steps, {wall[f'phase{i + 1}']}s, last {last}", flush=True)
     if a.precise_bn:
@@ -152,15 +174,17 @@ def main(argv=None):
     wall_time = sum(wall.values())
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    weights.save_compact(C, out)
+    # staged next to --out; moved into place with the manifest at the end (a stop before leaves them as they were)
+    stage = lambda f: f.with_name(f".{f.name[:-len('.weights.h5')]}.staged.weights.h5")   # noqa: E731
+    weights.save_compact(C, stage(out))
     disc_out = out.with_name(out.name.replace(".weights.h5", "_disc.weights.h5"))
     if a.ship_disc:
-        weights.save_compact(D, disc_out)
+        weights.save_compact(D, stage(disc_out))
     D.save_weights(str(run_dir / "discriminator_final.weights.h5"))
     # evaluate the float16 weights exactly as shipped
     shipped = cm.completion_network(None, P.glcic_width, mean_pixel=mean, context_pad=a.context_pad,
                                     self_ensemble=a.self_ensemble)
-    weights.load_file(shipped, out)
+    weights.load_file(shipped, stage(out))
     masks, _ = phases.sample_holes(len(val), size, 12345, phases.HOLE)
     test = test_images(a.data, size)
     r = lambda d: {k: round(float(v), 4) for k, v in d.items()}
@@ -176,51 +200,59 @@ def main(argv=None):
     phase1_out = out.with_name(out.name.replace(".weights.h5", "_phase1.weights.h5"))
     if a.save_phase1:
         weights.load_file(C, run_dir / "phase1_final.weights.h5")
-        weights.save_compact(C, phase1_out)
-        weights.load_file(shipped, phase1_out)
+        weights.save_compact(C, stage(phase1_out))
+        weights.load_file(shipped, stage(phase1_out))
         metrics_p1 = measure(shipped)
         print("phase-1 metrics", metrics_p1, flush=True)
     print("metrics", metrics, flush=True)
-    if not a.no_record:
-        cmd = "python scripts/train_glcic.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
-        config = {"size": None, "width": P.glcic_width, "mean_pixel": [round(float(v), 6) for v in mean]}
-        if a.context_pad:
-            config["context_pad"] = a.context_pad
-        if a.self_ensemble:
-            config["self_ensemble"] = True
-        common = dict(command=cmd, preset=P.name, seed=a.seed, wall_time_s=wall_time,
-                      steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
-        annealed = f" (cosine-annealed to 0 over phase {' and '.join(map(str, anneal))})" if anneal else ""
-        note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}² ({a.masks} holes"
-                f"{', from ' + a.init if a.init else ''}"
-                f"{f', mirror-padded by {a.context_pad} px' if a.context_pad else ''}), batch {P.glcic_batch}, "
-                f"Adam lr {lr}{annealed}"
-                f"{f', precise BN over {a.precise_bn} batches' if a.precise_bn else ''}"
-                f"{f', weights averaged (EMA {a.ema}) over phases 1 and 3' if a.ema is not None else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
-                f"{'run with self-ensemble (mirror-image average); ' if a.self_ensemble else ''}"
-                f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
-        weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,
-                       metrics=metrics, notes=note, **common)
-        if a.ship_disc:
-            weights.record(name + "_disc", disc_out, builder="inpaintkit.glcic.discriminators:discriminator",
-                           config={"size": size, "width": P.glcic_disc_width}, metrics={},
-                           notes=f"context discriminator trained with {name} (phases 2 and 3).", **common)
-        elif name + "_disc" in weights.manifest():      # shipped by an earlier run: withdraw it
-            m = weights.manifest()
-            m.pop(name + "_disc")
-            weights.MANIFEST.write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
-            disc_out.unlink(missing_ok=True)
-        if a.save_phase1:
-            weights.record(name + "_phase1", phase1_out, builder="inpaintkit.glcic.completion:completion_network",
-                           config=config, metrics=metrics_p1,
-                           notes=f"{name} after phase 1 only (MSE, {steps[0]} steps), for comparison with "
-                                 f"phase 3; wall_time_s is the whole command's.", **common)
-        print(f"recorded {name} in {weights.MANIFEST}")
+    with training.deferred_interrupt():       # Ctrl-C waits: files and manifest entries change together
+        for f, wanted in ((out, True), (disc_out, a.ship_disc), (phase1_out, a.save_phase1)):
+            if wanted:
+                stage(f).replace(f)
+        if not a.no_record:
+            cmd = "python scripts/train_glcic.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
+            config = {"size": None, "width": P.glcic_width, "mean_pixel": [round(float(v), 6) for v in mean]}
+            if a.context_pad:
+                config["context_pad"] = a.context_pad
+            if a.self_ensemble:
+                config["self_ensemble"] = True
+            common = dict(command=cmd, preset=P.name, seed=a.seed, wall_time_s=wall_time,
+                          steps={"phase1": steps[0], "phase2": steps[1], "phase3": steps[2]})
+            annealed = f" (cosine-annealed to 0 over phase {' and '.join(map(str, anneal))})" if anneal else ""
+            note = (f"GLCIC completion network trained on {n_train} {a.data} images {size}² ({a.masks} holes"
+                    f"{', from ' + a.init if a.init else ''}"
+                    f"{f', mirror-padded by {a.context_pad} px' if a.context_pad else ''}), batch {P.glcic_batch}, "
+                    f"Adam lr {lr}{annealed}"
+                    f"{f', precise BN over {a.precise_bn} batches' if a.precise_bn else ''}"
+                    f"{f', weights averaged (EMA {a.ema}) over phases 1 and 3' if a.ema is not None else ''}, alpha {alpha}, discriminator width {P.glcic_disc_width}; "
+                    f"{'run with self-ensemble (mirror-image average); ' if a.self_ensemble else ''}"
+                    f"backend {backend.NAME}; wall times (s) {wall}; float16 storage.")
+            weights.record(name, out, builder="inpaintkit.glcic.completion:completion_network", config=config,
+                           metrics=metrics, notes=note, **common)
+            if a.ship_disc:
+                weights.record(name + "_disc", disc_out, builder="inpaintkit.glcic.discriminators:discriminator",
+                               config={"size": size, "width": P.glcic_disc_width}, metrics={},
+                               notes=f"context discriminator trained with {name} (phases 2 and 3).", **common)
+            elif name + "_disc" in weights.manifest():      # shipped by an earlier run: withdraw it
+                m = weights.manifest()
+                m.pop(name + "_disc")
+                weights.MANIFEST.write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+                disc_out.unlink(missing_ok=True)
+            if a.save_phase1:
+                weights.record(name + "_phase1", phase1_out, builder="inpaintkit.glcic.completion:completion_network",
+                               config=config, metrics=metrics_p1,
+                               notes=f"{name} after phase 1 only (MSE, {steps[0]} steps), for comparison with "
+                                     f"phase 3; wall_time_s is the whole command's.", **common)
+            print(f"recorded {name} in {weights.MANIFEST}")
+    return 0
 
 
 if __name__ == "__main__":
     from inpaintkit.errors import InpaintkitError
     try:
-        main()
+        sys.exit(main())
     except InpaintkitError as e:         # a bad argument or file: one line, no traceback
         sys.exit(f"error: {e}")
+    except KeyboardInterrupt:            # outside the training loops: run again to resume
+        print("interrupted; run the same command again to resume from the last checkpoint", file=sys.stderr)
+        sys.exit(130)

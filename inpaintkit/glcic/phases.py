@@ -96,7 +96,7 @@ class _Trainer:
     def __init__(self, completion, images, val_images=None, *, batch_size: int = 16, lr: float = 1e-3,
                  mean_pixel=None, seed: int = 0, run_dir=None, jit: bool | None = None, hole=HOLE,
                  masks: str = "box", lr_decay_steps: int | None = None, context_pad: int = 0,
-                 ema: float | None = None, show: bool = True):
+                 ema: float | None = None, show: bool = True, config: dict | None = None):
         self.images = check_images("images", images, batched=True)
         self.size = self.images.shape[1]
         if self.images.shape[2] != self.size or self.size % 4:
@@ -109,6 +109,7 @@ class _Trainer:
         self.seed, self.hole, self.show = int(seed), hole, show
         check_choice("masks", masks, HOLE_KINDS)
         self.hole_kind = masks
+        self.config = config        # stored with each checkpoint; a resume with other values is refused
         self.jit = auto_jit() if jit is None else bool(jit)
         self.patch = self.size // 2
         self.C = completion
@@ -203,7 +204,7 @@ class _Trainer:
              resume: bool = True) -> Loop:
         ckpt = None
         if self.run_dir is not None:
-            ckpt = Checkpointer(self.run_dir / "checkpoint", self.models(), self.optimizers())
+            ckpt = Checkpointer(self.run_dir / "checkpoint", self.models(), self.optimizers(), config=self.config)
         callbacks = []
         if self.show and plot_every:
             from ..plotting import LossPlot

@@ -116,8 +116,9 @@ def save_compact(model, file) -> None:
     import h5py
 
     file = Path(file)
-    model.save_weights(str(file))
-    with h5py.File(file, "r+") as f:
+    part = file.with_name(f".{file.name[:-len('.weights.h5')]}.partial.weights.h5")   # the old file stays
+    model.save_weights(str(part))                                                    # until the new is whole
+    with h5py.File(part, "r+") as f:
         items = []
         f.visititems(lambda n, obj: items.append(n) if isinstance(obj, h5py.Dataset) else None)
         for n in items:
@@ -128,11 +129,12 @@ def save_compact(model, file) -> None:
                 f.create_dataset(n, data=data.astype(np.float16))
     # HDF5 never reclaims the space of deleted datasets: copy into a fresh file to shrink it
     tmp = file.with_name(file.name + ".tmp")
-    with h5py.File(file, "r") as src, h5py.File(tmp, "w") as dst:
+    with h5py.File(part, "r") as src, h5py.File(tmp, "w") as dst:
         for k, v in src.attrs.items():
             dst.attrs[k] = v
         for name in src:
             src.copy(src[name], dst, name=name)
+    part.unlink()
     tmp.replace(file)
 
 
@@ -147,5 +149,23 @@ def record(name: str, file, *, builder: str, config: dict, command: str, preset:
         "steps": steps, "seed": seed, "wall_time_s": round(float(wall_time_s), 1),
         "metrics": metrics, "notes": notes,
     }
-    MANIFEST.write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+    tmp = MANIFEST.with_name(MANIFEST.name + ".tmp")          # atomic: never a half-written manifest
+    tmp.write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+    tmp.replace(MANIFEST)
     return m[name]
+
+
+SHIP_DIR_ENV = "INPAINTKIT_SHIP_DIR"
+
+
+def use_directory(directory=None) -> None:
+    """Read and write shipped weights (files and manifest) in ``directory`` instead of the package's
+    folder; the ``scripts/train_*.py`` scripts call it with ``$INPAINTKIT_SHIP_DIR`` when that is set
+    (tests ship into a temporary folder). ``None``: that variable, or no change when it is unset."""
+    import os
+    global HERE, MANIFEST
+    directory = directory or os.environ.get(SHIP_DIR_ENV)
+    if directory:
+        HERE = Path(directory).resolve()
+        HERE.mkdir(parents=True, exist_ok=True)
+        MANIFEST = HERE / "manifest.json"
