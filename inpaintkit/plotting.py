@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+DPI = 100          # figures in notebooks: at least 100 dpi ...
+TITLE_SIZE = 10    # ... and titles of at least 10 pt (14 px at 100 dpi)
+MAX_HEIGHT = 8.5   # inches: 850 px at 100 dpi, no taller than about one screen
+
 
 def _plt():
     import matplotlib.pyplot as plt
@@ -10,8 +14,12 @@ def _plt():
 
 
 def show_images(images, titles=None, ncols: int | None = None, size: float = 1.6, suptitle: str | None = None,
-                masks=None):
-    """Show a row/grid of [0, 1] RGB images (optionally with holes painted grey). Returns the figure."""
+                masks=None, cmap=None):
+    """Show a row/grid of [0, 1] RGB images (optionally with holes painted grey). Returns the figure.
+
+    Drawn at :data:`DPI` with titles of :data:`TITLE_SIZE` pt; ``size`` (inches per image) shrinks
+    so the grid stays at most 10 in wide and :data:`MAX_HEIGHT` tall. ``cmap``: for 2-D images
+    (e.g. a difference map)."""
     plt = _plt()
     images = [np.asarray(im) for im in images]
     if masks is not None:
@@ -19,43 +27,72 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 1.6
     n = len(images)
     ncols = ncols or n
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if suptitle else 0)),
-                             squeeze=False)
+    title_h = 0.25 if titles is not None else 0.0
+    size = min(size, 10.0 / ncols, (MAX_HEIGHT - (0.35 if suptitle else 0)) / nrows - title_h)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + title_h) * nrows + (0.35 if suptitle else 0)),
+                             squeeze=False, dpi=DPI)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(np.clip(images[i], 0, 1), interpolation="nearest")
+            im = np.clip(images[i], 0, 1)
+            if im.ndim == 3 and im.shape[-1] == 1:
+                im = im[..., 0]
+            if im.ndim == 2:
+                ax.imshow(im, interpolation="nearest", cmap=cmap or "gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(im, interpolation="nearest")
             if titles is not None and i < len(titles):
-                ax.set_title(str(titles[i]), fontsize=8)
+                ax.set_title(str(titles[i]), fontsize=TITLE_SIZE)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
+        fig.suptitle(suptitle, fontsize=TITLE_SIZE + 1)
     fig.tight_layout()
     plt.show()
     return fig
 
 
 class LossPlot:
-    """A loss plot that redraws in place in a notebook: use ``plot.update`` as a Loop callback."""
+    """A loss plot that redraws in place in a notebook: use ``plot.update`` as a Loop callback.
 
-    def __init__(self, keys, title: str = "", log: bool = False):
+    ``keys`` are drawn against the left axis (label ``ylabel``, logarithmic with ``log``); ``right``
+    keys (dashed) against a second axis on the right (label ``right_label``, ``right_log``), so
+    quantities of very different magnitude (an MSE of 0.005 beside a GAN loss of 12, a loss beside
+    accuracies) each keep a readable scale."""
+
+    def __init__(self, keys, title: str = "", log: bool = False, right=(), ylabel: str = "loss",
+                 right_label: str = "", right_log: bool = False):
         self.keys = list(keys)
+        self.right = list(right)
         self.title = title
         self.log = log
+        self.right_log = right_log
+        self.ylabel = ylabel
+        self.right_label = right_label or ", ".join(self.right)
         self.handle = None
 
     def figure(self, history):
         plt = _plt()
-        fig, ax = plt.subplots(figsize=(6, 2.6))
-        for k in self.keys:
-            steps = [h["step"] for h in history if k in h]
-            vals = [h[k] for h in history if k in h]
-            if vals:
-                ax.plot(steps, vals, label=k, lw=1)
+        fig, ax = plt.subplots(figsize=(6.5, 2.8), dpi=DPI)
+        axes = [(ax, self.keys, "-", 0)]
+        if self.right:
+            axes.append((ax.twinx(), self.right, "--", len(self.keys)))
+        lines = []
+        for a, keys, style, c0 in axes:
+            for i, k in enumerate(keys):
+                steps = [h["step"] for h in history if k in h]
+                vals = [h[k] for h in history if k in h]
+                if vals:
+                    lines += a.plot(steps, vals, style, label=k, lw=1.2, color=f"C{c0 + i}")
         ax.set_xlabel("step")
+        ax.set_ylabel(self.ylabel + (" (log scale)" if self.log else ""))
         if self.log:
             ax.set_yscale("log")
-        ax.set_title(self.title, fontsize=10)
-        ax.legend(fontsize=8)
+        if self.right:
+            axes[1][0].set_ylabel(self.right_label + (" (log scale)" if self.right_log else ""))
+            if self.right_log:
+                axes[1][0].set_yscale("log")
+        ax.set_title(self.title, fontsize=TITLE_SIZE)
+        if lines:
+            ax.legend(lines, [ln.get_label() for ln in lines], fontsize=9, loc="best")
         fig.tight_layout()
         return fig
 

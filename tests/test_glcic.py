@@ -478,6 +478,10 @@ def test_network_interpolation_mixes_every_weight_and_runs_as_the_mse_network():
     first = state["results"].copy()
     state["controls"]["t"].value = 1.0
     assert state["calls"] == 2 and len(state["hole_psnr"]) == 2 and not np.allclose(first, state["results"])
+    hole = np.broadcast_to(m, img.shape) > 0.5
+    assert state["change"] == pytest.approx(np.abs(state["results"] - first)[hole].mean() * 255, rel=1e-4)
+    state["controls"]["t"].value = 0.0                          # back to the MSE network: no change
+    assert state["change"] < 1e-3
 
 
 def test_network_interpolation_names_bad_input():

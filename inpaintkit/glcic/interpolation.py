@@ -101,13 +101,17 @@ def curve(mse, gan, images, masks, ts=TS, postprocess: bool = False) -> dict:
     return out
 
 
-def explorer(mse, gan, images, masks, t: float = 0.5, postprocess: bool = False, show: bool = True):
+def explorer(mse, gan, images, masks, t: float = 0.5, postprocess: bool = False, show: bool = True,
+             gain: float = 4.0):
     """Widget: a slider ``t`` from the MSE network (0) to the GAN network (1) -> each image's fill,
-    its hole PSNR and the batch's sharpness, live.
+    its hole PSNR and the batch's sharpness, live, and below each fill the difference map
+    ``|fill(t) - fill(0)|`` (mean over channels, times ``gain``) so that a change of a few grey
+    levels is visible.
 
     Returns ``(widget, state)``; ``state['controls']['t']`` is the slider (set ``.value`` from
-    Python to update), ``state['results']`` the fills, ``state['hole_psnr']`` (per image) and
-    ``state['sharpness']``."""
+    Python to update), ``state['results']`` the fills, ``state['hole_psnr']`` (per image),
+    ``state['sharpness']`` and ``state['change']``: the mean absolute change per channel inside the
+    holes against ``t = 0``, in grey levels (/255)."""
     import ipywidgets as W
 
     from ..metrics import hole_psnr, hole_sharpness
@@ -116,20 +120,30 @@ def explorer(mse, gan, images, masks, t: float = 0.5, postprocess: bool = False,
     masks = check_masks("masks", masks, like=images)
     mse, gan = check_pair(mse, gan)
     t = check_float("t", t, 0.0, 1.0)
+    gain = check_float("gain", gain, minimum=1.0)
     state: dict = {"calls": 0, "net": None}
     both = (mse.get_weights(), gan.get_weights())          # fetched once, not on every slider move
     slider = W.FloatSlider(value=t, min=0.0, max=1.0, step=0.125, continuous_update=False,
                            description="t: MSE → GAN", style={"description_width": "initial"})
     state["controls"] = {"t": slider}
+    hole = np.broadcast_to(masks, images.shape) > 0.5
+    start = inpaint(images * (1 - masks), masks, model=mse, postprocess=postprocess)     # t = 0, the reference
 
     def update(t):
         state["net"] = _mix(mse, gan, t, into=state["net"], weights=both)
         fill = inpaint(images * (1 - masks), masks, model=state["net"], postprocess=postprocess)
+        diff = np.abs(fill - start)
         state.update(results=fill, calls=state["calls"] + 1, sharpness=hole_sharpness(fill, images, masks),
-                     hole_psnr=[hole_psnr(f, im, m) for f, im, m in zip(fill, images, masks)])
+                     hole_psnr=[hole_psnr(f, im, m) for f, im, m in zip(fill, images, masks)],
+                     change=float(diff[hole].mean() * 255))
         if show:
             from ..plotting import show_images
-            show_images(list(fill), [f"{p:.1f} dB" for p in state["hole_psnr"]], size=1.8,
-                        suptitle=f"t = {t:.3f}: sharpness {state['sharpness']:.2f} (real image = 1)")
+            maps = list(np.clip(gain * diff.mean(axis=-1), 0, 1))
+            show_images(list(fill) + maps,
+                        [f"{p:.1f} dB" for p in state["hole_psnr"]]
+                        + [f"change ×{gain:g}" if i == 0 else "" for i in range(len(maps))],
+                        ncols=len(fill), size=2.0, cmap="magma",
+                        suptitle=f"t = {t:.3f}: sharpness {state['sharpness']:.2f} (real = 1); "
+                                 f"fill changed by {state['change']:.1f}/255 vs t = 0")
 
     return W.interactive(update, t=slider), state

@@ -92,6 +92,8 @@ class _Trainer:
 
     name = "GLCIC"
     keys = ("loss",)
+    plot_right: tuple = ()           # history keys drawn against a second y axis (other magnitudes)
+    plot_labels: dict = {"ylabel": "masked MSE"}
 
     def __init__(self, completion, images, val_images=None, *, batch_size: int = 16, lr: float = 1e-3,
                  mean_pixel=None, seed: int = 0, run_dir=None, jit: bool | None = None, hole=HOLE,
@@ -107,9 +109,9 @@ class _Trainer:
         self.ema = None if ema is None else check_float("ema", ema, minimum=0.0, maximum=0.9999)
         self._averaging = None          # C's optimiser when it keeps the moving average
         self.seed, self.hole, self.show = int(seed), hole, show
+        self.config = config        # stored with each checkpoint; a resume with other values is refused
         check_choice("masks", masks, HOLE_KINDS)
         self.hole_kind = masks
-        self.config = config        # stored with each checkpoint; a resume with other values is refused
         self.jit = auto_jit() if jit is None else bool(jit)
         self.patch = self.size // 2
         self.C = completion
@@ -208,7 +210,9 @@ class _Trainer:
         callbacks = []
         if self.show and plot_every:
             from ..plotting import LossPlot
-            callbacks.append((plot_every, LossPlot(self.keys, title=self.name, log=False).update))
+            left = [k for k in self.keys if k not in self.plot_right]
+            callbacks.append((plot_every, LossPlot(left, title=self.name, right=self.plot_right,
+                                                   **self.plot_labels).update))
         if sample_every:
             callbacks.append((sample_every, self._sample))
         return Loop(self.name, steps, checkpointer=ckpt, checkpoint_every=checkpoint_every,
@@ -302,6 +306,8 @@ class Phase2(_Adversarial):
 
     name = "phase 2 (discriminators)"
     keys = ("loss", "d_acc_real", "d_acc_fake")
+    plot_right = ("d_acc_real", "d_acc_fake")
+    plot_labels = {"ylabel": "D loss (BCE)", "right_label": "D accuracy"}
 
     def models(self):
         return {"discriminator": self.D}
@@ -318,6 +324,8 @@ class Phase3(_Adversarial):
 
     name = "phase 3 (joint)"
     keys = ("mse", "gan", "d_loss")
+    plot_right = ("gan", "d_loss")    # BCE of order 1-10, beside an MSE of order 0.005
+    plot_labels = {"ylabel": "masked MSE", "right_label": "GAN losses (BCE)"}
 
     def __init__(self, completion, disc, images, val_images=None, *, alpha: float = ALPHA, **kw):
         self.alpha = check_float("alpha", alpha, minimum=0.0)

@@ -29,7 +29,7 @@ from inpaintkit import InpaintkitError, data
 from inpaintkit.data import photos, pipeline, stanford_cars, toycars
 from inpaintkit.plotting import show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 
 # %% [markdown]
 # ## 1. Is this machine ready?
@@ -265,7 +265,7 @@ def draw_car(vehicle="pickup", seed=0, size=64):
     explorer["image"] = img
     fig, ax = plt.subplots(figsize=(2.5, 2.5))
     ax.imshow(img, interpolation="nearest")
-    ax.set_title(f"{vehicle}, seed {seed}, {size}²", fontsize=9)
+    ax.set_title(f"{vehicle}, seed {seed}, {size}²", fontsize=10)
     ax.axis("off")
     plt.show()
 

@@ -31,7 +31,7 @@ from inpaintkit import baselines, blending, masks, metrics, widgets
 from inpaintkit.data import photos, toycars
 from inpaintkit.plotting import show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 S = P.glcic_size                      # image side on this preset (quick 32, class 64, paper 256)
 cars, labels = toycars.generate(8, size=S, seed=1)
 patches = photos.patches(8, size=S, seed=0, split="test")
@@ -100,12 +100,12 @@ print("local_box:", masks.local_box(m, 32), "| a centred hole:", masks.local_box
 m = masks.random_boxes(S, 3)
 top, left = masks.local_box(m, S // 2)
 local = masks.crop(cars[:1], [(top, left)], S // 2)[0]
-fig, ax = plt.subplots(1, 2, figsize=(4, 2))
+fig, ax = plt.subplots(1, 2, figsize=(5, 2.6))
 ax[0].imshow(cars[0] * (1 - m) + 0.5 * m)
 ax[0].add_patch(plt.Rectangle((left - 0.5, top - 0.5), S // 2, S // 2, fill=False, color="red", lw=2))
 ax[1].imshow(local)
 for a, t in zip(ax, ["hole + local window", "what D_local sees"]):
-    a.set_title(t, fontsize=8); a.axis("off")
+    a.set_title(t, fontsize=10); a.axis("off")
 plt.show()
 
 # %% [markdown]

@@ -25,7 +25,7 @@ from inpaintkit.data import toycars
 from inpaintkit.glcic import completion as cm, discriminators as dm, inference, phases
 from inpaintkit.plotting import show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 backend.seed(0)
 
 # %% [markdown]
@@ -42,9 +42,20 @@ print(f"{'#':>2} {'layer':<8} {'kernel':>6} {'dilation':>8} {'stride':>6} {'chan
 for i, (kind, k, d, s, c) in enumerate(cm.LAYERS, 1):
     print(f"{i:>2} {kind:<8} {k:>6} {d:>8} {'1/2' if kind == 'deconv' else s:>6} {c:>8}")
 
+# %% [markdown]
+# Built at the paper's size (256², width 1): one line per layer with weights, its BatchNorm counted
+# with it (Keras's `C256.summary()` lists every layer, ReLUs and BatchNorms separately, if you
+# want every detail):
+
 # %%
+# NBVAL_CHECK_OUTPUT
 C256 = cm.completion_network(256, width=1.0)
-C256.summary(line_length=90)
+bn = {l.name[2:]: l.count_params() for l in C256.layers if l.name.startswith("bn")}
+print(f"{'layer':<10} {'output':>16} {'weights':>10}")
+for l in C256.layers:
+    if l.count_params() and not l.name.startswith("bn"):
+        n = l.count_params() + bn.get("".join(ch for ch in l.name if ch.isdigit()), 0)
+        print(f"{l.name:<10} {str(tuple(l.output.shape[1:])):>16} {n:>10,}")
 
 # %% [markdown]
 # The paper reports 6.07 M parameters. Counting ours:
@@ -121,7 +132,7 @@ for dil in (True, False):
 fig, axes = plt.subplots(1, 2, figsize=(6, 3))
 for ax, dil in zip(axes, (True, False)):
     ax.imshow(np.log10(fields[dil] + 1e-12), cmap="magma", vmin=-8)
-    ax.set_title(f"dilation {'on' if dil else 'off'}: {cm.extent(fields[dil])} px", fontsize=9); ax.axis("off")
+    ax.set_title(f"dilation {'on' if dil else 'off'}: {cm.extent(fields[dil])} px", fontsize=10); ax.axis("off")
 plt.show()
 
 # %% [markdown]
@@ -162,7 +173,7 @@ def show_field(dilation=True, shift=0):
     c = big.shape[0] // 2
     f = big[c - size // 2 - shift:c + size // 2 - shift, c - size // 2:c + size // 2]
     plt.figure(figsize=(2.6, 2.6)); plt.imshow(np.log10(f + 1e-12), cmap="magma", vmin=-8); plt.axis("off")
-    plt.title(f"{cm.extent(f)} px visible", fontsize=9); plt.show()
+    plt.title(f"{cm.extent(f)} px visible", fontsize=10); plt.show()
 
 
 interact(show_field, dilation=True, shift=(-96, 96, 16));

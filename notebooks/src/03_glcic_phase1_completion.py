@@ -31,7 +31,7 @@ from inpaintkit.data import pipeline
 from inpaintkit.glcic import completion as cm, inference, phases
 from inpaintkit.plotting import show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 S = P.glcic_size
 splits = pipeline.toycar_splits(P, size=S)
 train, val = splits.train[0], splits.val[0]
@@ -151,6 +151,19 @@ if weights.available("glcic_toycars"):
         inference.evaluate(shipped, ev, ev_masks)["glcic"]
     print(f"shipped: {e['wall_time_s'] / 60:.0f} min of CPU training, command: {e['command']}")
 print(metrics.table(table))
+for name, r in table.items():
+    if name != "Telea":
+        gap = r["hole_psnr"] - table["Telea"]["hole_psnr"]
+        print(f"{name}: {gap:+.2f} dB hole PSNR against Telea ({'above' if gap > 0 else 'below'} it)")
+
+# %% [markdown]
+# **Reading the table.** The live network is *not* better than Telea yet: on the class preset its
+# 200 steps end level with Telea or slightly below it (when this notebook was last run: 15.79 vs
+# 15.85 dB hole PSNR, and a lower SSIM). A few minutes of CPU teach C the colours of sky, ground and
+# car body, not yet the edges that Telea's border propagation gets for free. The **shipped** network,
+# trained for 2000 phase-1 steps and then 600 adversarial ones (15 min of CPU), is clearly better:
+# 18.6 dB, about 2.8 dB above Telea, with the higher SSIM. Training time, not the architecture, is
+# what the live run lacks; the pictures below show the difference.
 
 # %%
 idx = range(5)

@@ -31,7 +31,7 @@ from inpaintkit.data import pipeline
 from inpaintkit.glcic import completion as cm, discriminators as dm, inference, phases
 from inpaintkit.plotting import LossPlot, show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 S = P.glcic_size
 splits = pipeline.toycar_splits(P, size=S)
 train, val = splits.train[0], splits.val[0]
@@ -101,7 +101,9 @@ print(np.round(float(d_loss(l, l)), 5))
 # ## 3. Train D (live), C frozen
 # Only D's weights are in the step (`trainer.d_step`); C runs in inference mode under
 # `stop_gradient`. Real and completed images go through D as **one** batch so BatchNorm sees
-# both. The plot shows the loss and D's accuracy on the real and the completed images of each batch.
+# both. The plot shows the loss (left axis, BCE) and D's accuracy on the real and the completed
+# images of each batch (right axis, dashed, 0 to 1): two scales, so that a loss of several units does
+# not flatten the accuracies.
 
 # %%
 RUN = Path("runs/glcic_phase2")
@@ -133,7 +135,7 @@ p_real_real = phases.p_real(D, ev, ev_masks)
 p_real_fake = phases.p_real(D, completed, ev_masks)
 plt.figure(figsize=(5, 2.2))
 plt.hist([p_real_real, p_real_fake], bins=20, range=(0, 1), label=["real", "completed"])
-plt.xlabel("D(x) = P(real)"); plt.legend(fontsize=8); plt.show()
+plt.xlabel("D(x) = P(real)"); plt.ylabel("images"); plt.legend(); plt.show()
 
 # %% [markdown]
 # ## 4. Does a better completion network fool this D?

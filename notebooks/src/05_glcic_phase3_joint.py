@@ -7,11 +7,13 @@
 # - what the adversarial term changes: sharper, more textured holes — and what it costs in PSNR,
 #   a metric that rewards the blurry average;
 # - how to compare fairly: against the same network trained with MSE alone for the same steps;
-# - what longer training gives on real photos at 128²: the shipped photo model against Telea.
+# - network interpolation: mixing the MSE network's and the GAN network's weights trades PSNR for detail.
 #
 # **Time**: about 2.5–4.5 min on a 2-core CPU (idle–shared) (`class` preset: 100 joint steps + 100 control steps).
-# It continues from notebooks 03/04's checkpoints (`runs/`) when present, otherwise
-# from the shipped toy-car weights, so it runs on its own.
+# The live run starts from the **shipped phase-1 network** `glcic_toycars_phase1` (2000 MSE steps),
+# not from notebook 03's short live run: the adversarial term sharpens a completion that is already
+# good, and a 200-step network is still a blur. D continues from notebook 04's checkpoint (`runs/`)
+# when present, otherwise it starts untrained.
 
 # %%
 from inpaintkit import presets
@@ -31,13 +33,13 @@ from inpaintkit.data import pipeline
 from inpaintkit.glcic import completion as cm, inference, phases
 from inpaintkit.plotting import show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 S = P.glcic_size
 splits = pipeline.toycar_splits(P, size=S)
 train, val = splits.train[0], splits.val[0]
 mean = cm.mean_pixel_of(train)
 start = "glcic_toycars_phase1" if weights.available("glcic_toycars_phase1") else "glcic_toycars"
-C, c_source = phases.load_completion(P.glcic_width, run_dir="runs/glcic_phase1", shipped=start)
+C, c_source = phases.load_completion(P.glcic_width, run_dir=None, shipped=start)    # the shipped phase-1 network
 D, d_source = phases.load_discriminator(S, P.glcic_disc_width, run_dir="runs/glcic_phase2")
 print("C from", c_source, "\nD from", d_source)
 
@@ -98,13 +100,20 @@ control.run(P.phase3_steps)
 print(f"joint: {len(history)} steps in {t_joint / 60:.1f} min; control: {time.time() - t0 - t_joint:.0f} s")
 print("last step:", {k: round(v, 4) for k, v in history[-1].items()})
 
+# %% [markdown]
+# The trainer's plot above draws the masked MSE (left axis, order 0.005) and the two BCE losses
+# (right axis, order 1–10) on separate scales. Below: how well D tells real from completed batches,
+# and how large the adversarial term is next to the MSE.
+
 # %%
-plt.figure(figsize=(6, 2.2))
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 2.8))
 steps = [h["step"] for h in history]
-plt.plot(steps, [h["d_acc_real"] for h in history], lw=1, label="D accuracy, real")
-plt.plot(steps, [h["d_acc_fake"] for h in history], lw=1, label="D accuracy, completed")
-plt.plot(steps, [ALPHA * h["gan"] / h["mse"] for h in history], lw=1, label="α·GAN / MSE")
-plt.xlabel("step"); plt.legend(fontsize=7); plt.show()
+a1.plot(steps, [h["d_acc_real"] for h in history], lw=1.2, label="real")
+a1.plot(steps, [h["d_acc_fake"] for h in history], lw=1.2, label="completed")
+a1.set_xlabel("step"); a1.set_ylabel("D accuracy"); a1.set_ylim(-0.05, 1.05); a1.legend(); a1.set_title("discriminator")
+a2.plot(steps, [ALPHA * h["gan"] / h["mse"] for h in history], lw=1.2, c="C2")
+a2.set_xlabel("step"); a2.set_ylabel("α·GAN / MSE"); a2.set_title("adversarial term / MSE")
+fig.tight_layout(); plt.show()
 
 # %% [markdown]
 # ## 3. What changed: sharpness vs PSNR
@@ -174,58 +183,15 @@ widget, state = inference.explorer(models, val[4], size=0.45)
 widget
 
 # %% [markdown]
-# ## 6. Real photos at 128²: the shipped photo model against Telea
-# Toy cars are easy to learn. The shipped `glcic_photos` network was trained by the same three
-# phases on crops of the photos bundled with scikit-image, at 128², with half box and half
-# free-form stroke holes. Its manifest entry keeps the held-out result on 200 test patches
-# (photo bands never seen in training) with the kit's fixed evaluation masks. "post-processed" is
-# the official code's Telea + Poisson blending of C's output; `wins` is the share of images where
-# the method's hole PSNR beats Telea's, and the *95 % interval* of the mean difference to Telea
-# (a bootstrap over the 200 patches, `evaluation.paired_difference`) says whether 200 patches are
-# enough to tell the two apart: if it contains 0, they are not. `glcic_photos_phase1` is the same
-# network after phase 1 only (masked MSE): compare the two rows to see what the adversarial phase
-# costs in PSNR. The last lines of each network are the same measurement on **800** test patches
-# (the first 200 are the bar's): watch the MSE network's lead on boxes shrink from +0.43 to +0.09 dB,
-# and the joint network's shortfall on strokes become clear. A test set's size is part of its result.
-# And a mean of PSNRs in dB is decided where? `scripts/eval_glcic.py ... --near-perfect 40` splits it:
-# on the 91–95 % of patches whose fills are visibly imperfect both networks lead Telea, and the mean
-# is lost on the few near-perfect ones (≥ 40 dB, differences nobody sees), where Telea leads by
-# 2–10 dB (`docs/benchmarks.md`, *Where the mean is decided*).
-#
-# Two choices that are *not* in the paper travel with these weights (the manifest's `config`, so
-# `inference.inpaint` applies them by default): **`context_pad`** -- the network was fine-tuned on
-# images and holes mirrored by 8 px at the border, so a stroke that touches the border has context
-# on both sides instead of a black frame of zero padding; and **`self_ensemble`** -- C runs on the
-# image and on its mirror image and the two fills are averaged. Both were chosen on validation
-# patches, then measured once on the test patches below (docs/benchmarks.md has the ablation).
-
-# %%
-if weights.available("glcic_photos"):
-    for name in ("glcic_photos_phase1", "glcic_photos"):
-        if weights.available(name):
-            e = weights.entry(name)
-            total = e.get("wall_time_s_including_init", e["wall_time_s"])
-            print(f"\n{name}: {e['command']}\n  this command's steps {e['steps']}; {total / 60:.0f} min of 2-core CPU "
-                  f"in all (with its --init chain); context_pad {e['config'].get('context_pad', 0)}, "
-                  f"self_ensemble {e['config'].get('self_ensemble', False)}")
-            for kind, r in e["metrics"].get("versus_telea", {}).items():
-                print(f"  {kind:<13} hole fraction {r['hole_fraction']:.2f}   Telea {r['telea']['hole_psnr']:5.2f} dB   "
-                      + "   ".join(f"{k} {r[k]['hole_psnr']:5.2f} dB (wins {r[k]['wins']:.0%})"
-                                 for k in ("glcic", "glcic_postprocessed")))
-                gap = r["glcic_postprocessed"].get("vs_telea")
-                if gap:
-                    print(f"  {'':<13} post-processed - Telea: mean {gap['mean']:+.2f} dB, 95 % interval "
-                          f"[{gap['ci95'][0]:+.2f}, {gap['ci95'][1]:+.2f}], median {gap['median']:+.2f}")
-            for kind, r in e["metrics"].get("versus_telea_800", {}).items():
-                if isinstance(r, dict) and "telea" in r:
-                    gap = r["glcic_postprocessed"]["vs_telea"]
-                    print(f"  {kind:<13} on 800 patches: post-processed - Telea {gap['mean']:+.2f} dB "
-                          f"[{gap['ci95'][0]:+.2f}, {gap['ci95'][1]:+.2f}], wins {r['glcic_postprocessed']['wins']:.0%}")
-else:
-    print("glcic_photos not shipped: python scripts/train_glcic.py --data photos ...")
-
-# %% [markdown]
-# The same on four held-out patches you can look at (a box and strokes each):
+# ## 6. Real photos at 128²
+# The kit also ships a photo network, `glcic_photos` (the same three phases on crops of
+# scikit-image's photos at 128², boxes and free-form strokes), and `glcic_photos_phase1`, the same
+# network after phase 1 only. On 800 held-out test patches both are level with Telea in mean hole
+# PSNR, within the test set's noise (the joint network falls measurably below it on strokes), while
+# winning on more than half the images. How that was measured — bootstrap intervals, the
+# 200- vs 800-patch rerun, where the mean is decided, weight averaging — is in the research log,
+# [`docs/glcic_research_log.md`](../docs/glcic_research_log.md). Four held-out patches, a box and
+# strokes each (titles: hole PSNR):
 
 # %%
 if weights.available("glcic_photos"):
@@ -238,14 +204,18 @@ if weights.available("glcic_photos"):
     shown = {"masked": pics * (1 - holes), "Telea": baselines.telea(pics * (1 - holes), holes),
              "GLCIC": inference.inpaint(pics * (1 - holes), holes, model=net, postprocess=False),
              "GLCIC + post": inference.inpaint(pics * (1 - holes), holes, model=net), "real": pics}
-    titles = [f"{k} {metrics.hole_psnr(shown[k][i], pics[i], holes[i]):.1f} dB" if k not in ("masked", "real") else k
+    titles = [f"{k} {metrics.hole_psnr(shown[k][i], pics[i], holes[i]):.1f}" if k not in ("masked", "real") else k
               for i in range(4) for k in shown]
     show_images([shown[k][i] for i in range(4) for k in shown], titles=titles, ncols=5, size=1.8);
-    single = inference.inpaint(pics * (1 - holes), holes, model=net, self_ensemble=False)
-    print("hole PSNR with post-processing, one pass of C:", [round(metrics.hole_psnr(single[i], pics[i], holes[i]), 1)
-                                                          for i in range(4)])
+else:
+    print("glcic_photos not shipped: python scripts/train_glcic.py --data photos ...")
 
 # %% [markdown]
+# Read the numbers in the titles with care: four patches rank nothing. What they show is the kind
+# of fill: Telea smears the border colours inwards, raw GLCIC guesses structure but its colours can
+# drift, and the post-processing (Telea + Poisson blending, from the official code) pulls them back
+# to the border.
+#
 # ## 7. Between the two networks: network interpolation
 # Phase 3 starts from phase 1's weights, so the MSE network and the GAN network are two points of
 # one training run, close enough that every weight can be mixed. ESRGAN (Wang et al. 2018, §3.4)
@@ -253,75 +223,62 @@ if weights.available("glcic_photos"):
 #
 # $$\theta(t) = (1 - t)\,\theta_{\text{MSE}} + t\,\theta_{\text{GAN}},\qquad t \in [0, 1]$$
 #
-# $t = 0$ is `glcic_photos_phase1`, $t = 1$ is `glcic_photos`. It is not in GLCIC's paper. One line
-# of NumPy, and the package's `interpolation.interpolate` gives the same network:
+# $t = 0$ is the shipped toy-car network after phase 1 (`glcic_toycars_phase1`), $t = 1$ the same
+# network after phases 2 and 3 (`glcic_toycars`). It is not in GLCIC's paper. One line of NumPy,
+# and the package's `interpolation.interpolate` gives the same network:
 
 # %%
 from inpaintkit.glcic import interpolation
 
-if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"):
-    mse_net, gan_net = inference.load_shipped("glcic_photos_phase1"), inference.load_shipped("glcic_photos")
+PAIR = ("glcic_toycars_phase1", "glcic_toycars")
+have_pair = all(weights.available(n) for n in PAIR)
+if have_pair:
+    mse_net, gan_net = (inference.load_shipped(n) for n in PAIR)
     t = 0.5
     theta_t = [(1 - t) * a + t * b for a, b in zip(mse_net.get_weights(), gan_net.get_weights())]   # θ(t)
     mixed = interpolation.interpolate(mse_net, gan_net, t)
     print("interpolation.interpolate == the line above:",
           all(np.allclose(x, y) for x, y in zip(theta_t, mixed.get_weights())))
+else:
+    print("shipped toy-car pair missing: python scripts/train_glcic.py --data toycars --save-phase1")
 
 # %% [markdown]
-# Every $t$ is a network: each point below is one, scored by hole PSNR (up is closer to the real
-# pixels) and sharpness (right is more fine detail; 1 = as much as the real image). The live curve
-# uses 12 test patches, each once with a box and once with strokes, post-processed as the bar is
-# measured; on so few patches it can wiggle. The shipped curve is the same measurement on
-# the 200 test patches (its command is printed). Blau & Michaeli's (2018) "perception-distortion
+# Every $t$ is a network: each point below is one, scored on 16 validation cars by hole PSNR (up is
+# closer to the real pixels) and sharpness (right is more fine detail; 1 = as much as the real
+# image), post-processed as the kit's default. Blau & Michaeli's (2018) "perception-distortion
 # trade-off" says no method can be best on both axes at once: expect detail to cost PSNR.
 
 # %%
-if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"):
-    cpics = photos.patches(12, 128, seed=6, split="test")
-    choles = np.concatenate(list(evaluation.eval_masks(12, 128, kinds=("random_boxes", "strokes")).values()))
-    cpics = np.concatenate([cpics, cpics])
+if have_pair:
+    cpics, (choles, _) = val[:16], phases.sample_holes(16, S, rng=11)
     live = interpolation.curve(mse_net, gan_net, cpics, choles, postprocess=True)
-    tel = baselines.telea(cpics * (1 - choles), choles)
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.plot([r["sharpness"] for r in live.values()], [r["hole_psnr"] for r in live.values()], "o-", c="C0",
-            label="live: 12 patches x (box, strokes)")
-    ax.plot(metrics.hole_sharpness(tel, cpics, choles), metrics.hole_psnr(tel, cpics, choles), "*", c="C0", ms=11,
+    tel = telea(cpics * (1 - choles), choles)
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    ax.plot([r["sharpness"] for r in live.values()], [r["hole_psnr"] for r in live.values()], "o-",
+            label="θ(t), 16 toy cars")
+    ax.plot(metrics.hole_sharpness(tel, cpics, choles), metrics.hole_psnr(tel, cpics, choles), "*", ms=12,
             label="Telea, the same holes")
     for t, r in live.items():
-        ax.annotate(f"t={t:g}", (r["sharpness"], r["hole_psnr"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    shipped_curve = weights.entry("glcic_photos")["metrics"].get("interpolation")
-    if shipped_curve:
-        kinds, cv, tl = ("random_boxes", "strokes"), shipped_curve["curve"], shipped_curve["telea"]
-        both = lambda r, key: np.mean([r[k]["glcic_postprocessed"][key] for k in kinds])   # box and strokes mean
-        ax.plot([both(r, "sharpness") for r in cv.values()], [both(r, "hole_psnr") for r in cv.values()], "s--", c="C1",
-                label="shipped: 200 test patches x (box, strokes)")
-        ax.plot(np.mean([tl[k]["sharpness"] for k in kinds]), np.mean([tl[k]["hole_psnr"] for k in kinds]), "*",
-                c="C1", ms=11, label="Telea, the same holes")
-        print(shipped_curve["command"], "\n(post-processed hole PSNR in dB / sharpness)")
-        print(f"{'t':>5}  {'box':>14}  {'strokes':>14}")
-        for t, r in cv.items():
-            cells = [r[k]["glcic_postprocessed"] for k in kinds]
-            print(f"{float(t):5.2f}  " + "  ".join(f"{c['hole_psnr']:7.2f} / {c['sharpness']:.2f}" for c in cells))
-        print("Telea  " + "  ".join(f"{tl[k]['hole_psnr']:7.2f} / {tl[k]['sharpness']:.2f}" for k in kinds))
-    ax.set_xlabel("sharpness in the hole (real image = 1)"); ax.set_ylabel("hole PSNR (dB), post-processed")
-    ax.legend(fontsize=7); plt.show()
+        ax.annotate(f"t={t:g}", (r["sharpness"], r["hole_psnr"]), fontsize=9, xytext=(4, 3), textcoords="offset points")
+    ax.set_xlabel("sharpness in the hole (real image = 1)"); ax.set_ylabel("hole PSNR (dB)")
+    ax.set_title("perception-distortion trade-off"); ax.legend(); fig.tight_layout(); plt.show()
+    for t, r in live.items():
+        print(f"t = {t:4.2f}: hole PSNR {r['hole_psnr']:5.2f} dB, sharpness {r['sharpness']:.2f}")
 
 # %% [markdown]
-# Read the shipped (orange) curve: at $t = 0.5$ the mixed network's mean hole PSNR is still above
-# Telea's on both kinds of hole (on strokes by only 0.04 dB) *and* it puts more detail into the hole
-# than Telea does (at $t \le 0.25$ it is blurrier than Telea on boxes); the pure GAN network ($t = 1$)
-# is the sharpest, and its mean falls below Telea's on strokes. Remember §6's intervals: on strokes
-# every point of the curve is within the test set's noise of Telea; what the curve shows clearly is
-# the trade, detail bought with PSNR. Twelve live patches are too few to rank the methods (Telea may
-# win on them); they show the shape.
-#
-# **Try it**: drag $t$ and watch the same four holes go from smooth (MSE) to detailed (GAN);
-# the titles are each patch's hole PSNR, the figure title the sharpness of all four.
+# **Try it**: drag $t$. The top row is each car's fill (the raw network output, no post-processing;
+# titles: hole PSNR), the bottom row the difference map $|\text{fill}(t) - \text{fill}(0)|$, averaged
+# over the colour channels and multiplied by 4 (black: unchanged). At $t = 0$ the holes are smooth
+# averages and the map is black; as $t$ grows the GAN network's stripes and edges appear inside the
+# holes, and only there (the known pixels are put back). The figure title gives the mean change per
+# channel inside the holes in grey levels (of 255): about 10 at $t = 1$ on these cars. (On the
+# photo pair it is below one grey level, which is why this slider uses the toy cars.)
 
 # %%
-if weights.available("glcic_photos_phase1") and weights.available("glcic_photos"):
-    slider, slider_state = interpolation.explorer(mse_net, gan_net, pics, holes, t=0.5)
+if have_pair:
+    slider, slider_state = interpolation.explorer(mse_net, gan_net, cpics[:4], choles[:4], t=1.0)
     display(slider)
+    print(f"mean change in the holes at t = 1: {slider_state['change']:.1f}/255 per channel")
 
 # %% [markdown]
 # ## Exercises

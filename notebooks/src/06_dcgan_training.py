@@ -31,7 +31,7 @@ from inpaintkit import backend, dcgan, weights
 from inpaintkit.data import toycars
 from inpaintkit.plotting import show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 backend.seed(0)
 S = P.dcgan_size
 cars, labels = toycars.generate(P.n_train, size=S, seed=0)

@@ -33,7 +33,7 @@ from inpaintkit import backend, classifier, googlenet, reconstruction, weights
 from inpaintkit.data import toycars
 from inpaintkit.plotting import LossPlot, show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 backend.seed(0)
 S = P.classifier_size
 # a short live run: a quarter of the preset's images and steps (the shipped weights did the full run)
@@ -121,7 +121,7 @@ Sc = int(C.input_shape[1])
 xt, yt = toycars.generate(max(P.n_train // 20, 200), size=Sc, seed=classifier.TEST_SEED)
 shipped_report = classifier.evaluate(C, xt, yt, names)
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
-classifier.plot_confusion(report, names, ax=axes[0]); axes[0].set_title(f"live run: {report['accuracy']:.3f}", fontsize=9)
+classifier.plot_confusion(report, names, ax=axes[0]); axes[0].set_title(f"live run: {report['accuracy']:.3f}", fontsize=10)
 classifier.plot_confusion(shipped_report, names, ax=axes[1]); fig.tight_layout(); plt.show()
 for k, v in shipped_report["per_class"].items():
     print(f"  {k:<11} {v:.3f}")

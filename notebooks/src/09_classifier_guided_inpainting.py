@@ -33,7 +33,7 @@ from inpaintkit import backend, googlenet, guided, masks, metrics, semantic
 from inpaintkit.data import toycars
 from inpaintkit.plotting import show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 backend.seed(0)
 G, D, C, note = guided.available_models(P)
 print("models:", note, "| backend:", backend.NAME, "| devices:", backend.accelerators() or "CPU")

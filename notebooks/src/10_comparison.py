@@ -31,7 +31,7 @@ from inpaintkit import backend, baselines, evaluation, googlenet, guided, metric
 from inpaintkit.data import photos, toycars
 from inpaintkit.plotting import show_images
 
-plt.rcParams["figure.dpi"] = 72
+plt.rcParams["figure.dpi"] = 100
 backend.seed(0)
 G, D, C, note = guided.available_models(P)
 print("latent-search models:", note)
@@ -205,19 +205,21 @@ else:
 
 # %% [markdown]
 # ## 6. Inpaint your own photo
-# Point `PATH` at an image file (or upload one below), choose a hole, choose methods. Every method
+# Upload an image below (or point `PATH` at a file), choose a hole and tick the methods: the figure
+# redraws as soon as the upload finishes or a control changes (the scikit-image cat until then).
+# `semantic` and `guided` are unticked at first: each takes tens of seconds on a CPU. Every method
 # takes any image size: the latent searches work at their generator's 64×64 and their fill is
 # resized into the hole and Poisson-blended (they know toy cars only — on a real photo expect a
 # car-coloured guess). The classical methods and GLCIC work at full resolution.
 
 # %%
-from ipywidgets import Dropdown, FileUpload, SelectMultiple, interact
+from ipywidgets import Checkbox, Dropdown, FileUpload, HBox, Label, Layout, Output, VBox
 from inpaintkit import masks as masklib
 from inpaintkit import methods as registry
 
 PATH = None                                    # e.g. "my_photo.jpg"; None = a scikit-image sample photo
-upload = FileUpload(accept="image/*", multiple=False)
-display(upload)
+upload = FileUpload(accept="image/*", multiple=False, description="your image")
+
 
 def your_image(size=128):
     import cv2
@@ -235,17 +237,31 @@ def your_image(size=128):
     s = size / max(h, w)
     return np.clip(cv2.resize(img, (max(8, int(w * s)), max(8, int(h * s))), interpolation=cv2.INTER_AREA), 0, 1)
 
+
 fast = [m for m in ("telea", "ns", "biharmonic", "glcic") if m in registry.available()
         and (m != "glcic" or any(glcic.values()))]
 slow = [m for m in ("semantic", "guided") if m in methods]
+hole = Dropdown(options=["center_box", "half", "random_boxes", "strokes"], value="center_box", description="hole")
+boxes = {name: Checkbox(value=name in fast, description=name + (" (slow)" if name in slow else ""), indent=False,
+                        layout=Layout(width="auto", margin="0 12px 0 0")) for name in fast + slow}
+figure = Output()
 
-@interact(hole=Dropdown(options=["center_box", "half", "random_boxes", "strokes"], value="center_box"),
-          chosen=SelectMultiple(options=fast + slow, value=tuple(fast), description="methods"))
-def own_photo(hole="center_box", chosen=tuple(fast)):
+
+def own_photo(change=None):
+    """Redraw at once when the image is uploaded, the hole changes or a method is ticked."""
+    chosen = [name for name, box in boxes.items() if box.value]
     img = your_image()
-    m = masklib.batch(hole, 1, img.shape[:2], seed=3)[0]
+    m = masklib.batch(hole.value, 1, img.shape[:2], seed=3)[0]
     outs = [registry.inpaint(img, m, name) for name in chosen]
-    show_images([img * (1 - m) + 0.5 * m, *outs], ["input", *chosen], size=2.0)
+    with figure:
+        figure.clear_output(wait=True)
+        show_images([img * (1 - m) + 0.5 * m, *outs], ["input", *chosen], size=2.0)
+
+
+for control in (upload, hole, *boxes.values()):
+    control.observe(own_photo, names="value")
+own_photo()
+display(VBox([HBox([upload, hole]), HBox([Label("methods:"), *boxes.values()]), figure]))
 
 # %% [markdown]
 # ## Exercises
