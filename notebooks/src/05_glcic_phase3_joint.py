@@ -250,12 +250,13 @@ else:
 
 # %%
 if have_pair:
-    cpics, (choles, _) = val[:16], phases.sample_holes(16, S, rng=11)
+    NC = min(16, len(val))
+    cpics, (choles, _) = val[:NC], phases.sample_holes(NC, S, rng=11)
     live = interpolation.curve(mse_net, gan_net, cpics, choles, postprocess=True)
     tel = telea(cpics * (1 - choles), choles)
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     ax.plot([r["sharpness"] for r in live.values()], [r["hole_psnr"] for r in live.values()], "o-",
-            label="θ(t), 16 toy cars")
+            label=f"θ(t), {NC} toy cars")
     ax.plot(metrics.hole_sharpness(tel, cpics, choles), metrics.hole_psnr(tel, cpics, choles), "*", ms=12,
             label="Telea, the same holes")
     for t, r in live.items():
