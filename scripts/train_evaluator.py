@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv=None) -> int:
-    from inpaintkit import classifier, evaluation, evaluator, weights
+    from inpaintkit import classifier, evaluation, evaluator, training, weights
     from inpaintkit.data import toycars
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,6 +41,7 @@ def main(argv=None) -> int:
     p.add_argument("--run-dir", default=None)
     p.add_argument("--no-ship", action="store_true", help="do not write inpaintkit/weights/")
     a = p.parse_args(argv)
+    weights.use_directory()          # $INPAINTKIT_SHIP_DIR set: ship there instead (tests)
 
     t0 = time.perf_counter()
     x, y = toycars.generate(a.n_train, size=a.size, seed=evaluator.TRAIN_SEED)
@@ -50,12 +52,17 @@ def main(argv=None) -> int:
     model = evaluator.resnet(**config)
     print(f"ResNet x{a.width}, {a.blocks} block(s)/stage: {model.count_params():,} parameters")
     run_dir = Path(a.run_dir or ROOT / "runs" / "evaluator_toycars")
-    classifier.train(model, x, y, steps=a.steps, batch_size=a.batch, lr=a.lr, seed=a.seed,
-                     directory=run_dir, checkpoint_every=100, log_dir=run_dir.with_name(run_dir.name + "_logs"))
-    file = weights.HERE / f"{evaluator.SHIPPED}.weights.h5"
-    if not a.no_ship:                      # every metric below is measured on the weights as shipped (float16)
-        weights.save_compact(model, file)
-        weights.load_file(model, file)
+    same = {"--batch": a.batch, "--width": a.width, "--blocks": a.blocks, "--n-train": a.n_train, "--size": a.size,
+            "--lr": a.lr, "--seed": a.seed, "--steps": a.steps}       # steps: the lr schedule
+    try:
+        classifier.train(model, x, y, steps=a.steps, batch_size=a.batch, lr=a.lr, seed=a.seed, directory=run_dir,
+                         checkpoint_every=100, log_dir=run_dir.with_name(run_dir.name + "_logs"), config=same)
+    except training.TrainingInterrupted as e:       # never ship a half-trained model
+        print(e, file=sys.stderr)
+        return 130
+    staged = run_dir / f"{evaluator.SHIPPED}.weights.h5"
+    weights.save_compact(model, staged)     # every metric below is measured on the weights as shipped (float16)
+    weights.load_file(model, staged)
     report = classifier.evaluate(model, xt, yt, toycars.CLASSES)
     intact = {}
     for split in evaluation.LARGE_HOLE_SEEDS:
@@ -68,18 +75,21 @@ def main(argv=None) -> int:
     if a.no_ship:
         return 0
     command = "python scripts/train_evaluator.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:]))
-    e = weights.record(
-        evaluator.SHIPPED, file, builder="inpaintkit.evaluator:resnet", config=config,
-        command=command.strip(), preset="none",
-        steps={"evaluator": a.steps, "batch": a.batch, "n_train": a.n_train, "lr": a.lr}, seed=a.seed,
-        wall_time_s=wall,
-        metrics={"test_accuracy": round(report["accuracy"], 4), "n_test": report["n"],
-                 "per_class_accuracy": {k: round(v, 4) for k, v in report["per_class"].items()},
-                 "intact_accuracy": intact, "n_intact": a.n_intact},
-        notes=f"Independent evaluator (small ResNet, not GoogLeNet), used only to evaluate. Trained on toy "
-              f"cars of seed {evaluator.TRAIN_SEED}, tested on seed {evaluator.TEST_SEED}; intact_accuracy: "
-              f"the first n_intact cars of the large-hole splits (evaluation.LARGE_HOLE_SEEDS) without holes. "
-              f"Wall time includes data generation and evaluation; weights stored as float16.")
+    file = weights.HERE / f"{evaluator.SHIPPED}.weights.h5"
+    with training.deferred_interrupt():             # Ctrl-C waits: the file and its manifest entry change together
+        shutil.copyfile(staged, file)
+        e = weights.record(
+            evaluator.SHIPPED, file, builder="inpaintkit.evaluator:resnet", config=config,
+            command=command.strip(), preset="none",
+            steps={"evaluator": a.steps, "batch": a.batch, "n_train": a.n_train, "lr": a.lr}, seed=a.seed,
+            wall_time_s=wall,
+            metrics={"test_accuracy": round(report["accuracy"], 4), "n_test": report["n"],
+                     "per_class_accuracy": {k: round(v, 4) for k, v in report["per_class"].items()},
+                     "intact_accuracy": intact, "n_intact": a.n_intact},
+            notes=f"Independent evaluator (small ResNet, not GoogLeNet), used only to evaluate. Trained on toy "
+                  f"cars of seed {evaluator.TRAIN_SEED}, tested on seed {evaluator.TEST_SEED}; intact_accuracy: "
+                  f"the first n_intact cars of the large-hole splits (evaluation.LARGE_HOLE_SEEDS) without holes. "
+                  f"Wall time includes data generation and evaluation; weights stored as float16.")
     print(f"wrote {file.name} ({e['bytes'] / 1e6:.2f} MB), manifest entry {evaluator.SHIPPED!r}")
     return 0
 
