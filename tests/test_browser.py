@@ -184,7 +184,7 @@ def _reads_right(page, where: str) -> list[dict]:
 
 def _run_all(page) -> None:
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator('.lm-Menu-item[data-command="notebook:run-all-cells"]').click()
+    page.locator(".lm-Menu-item:visible", has_text=re.compile(r"^\s*Run All Cells")).first.click()
     page.wait_for_timeout(1000)
     page.wait_for_function(
         """() => { const ps = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
@@ -197,7 +197,7 @@ def _run_all(page) -> None:
 def _save(page, lab, name: str) -> dict:
     before = (lab["dir"] / name).stat().st_mtime
     page.locator(".lm-MenuBar-item", has_text="File").first.click()
-    page.locator('.lm-Menu-item[data-command="docmanager:save"]').click()
+    page.locator('.lm-Menu-item[data-command="docmanager:save"]:visible').first.click()
     page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')")
     deadline = time.monotonic() + 30
     while (lab["dir"] / name).stat().st_mtime == before and time.monotonic() < deadline:
