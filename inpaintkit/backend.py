@@ -20,13 +20,31 @@ import atexit
 import os
 from typing import Callable, Sequence
 
-import keras
 import numpy as np
 
 from .errors import InpaintkitError
 
-NAME = keras.backend.backend()
 SUPPORTED = ("tensorflow", "torch")
+
+
+def _import_keras():
+    """``import keras`` with a one-line error for a KERAS_BACKEND the kit does not run on (Keras
+    itself gives a long traceback, and for ``jax`` says to install JAX, which would not help)."""
+    env = os.environ.get("KERAS_BACKEND")
+    if env is not None and env not in SUPPORTED:
+        raise InpaintkitError(f"KERAS_BACKEND: expected {' or '.join(SUPPORTED)} (the backends inpaintkit runs on; "
+                              f"JAX is not supported), got {env!r}; unset it or set KERAS_BACKEND=tensorflow")
+    try:
+        import keras
+    except ImportError as e:
+        raise InpaintkitError(f"KERAS_BACKEND: expected an installed backend ({' or '.join(SUPPORTED)}), got "
+                              f"{env or 'the default'!r} failing to import ({type(e).__name__}: {e}); "
+                              "install it (see README)") from None
+    return keras
+
+
+keras = _import_keras()
+NAME = keras.backend.backend()
 
 LossFn = Callable[..., tuple]
 

@@ -170,10 +170,28 @@ def _save(nb, path: Path, args) -> Path:
     return out
 
 
+_INPAINT_FLAGS = ("out", "mask", "method", "weights", "seed")
+
+
 def cmd_inpaint(args) -> int:
-    from . import methods
-    methods.inpaint_file(args.image, args.mask, args.out, method=args.method, weights=args.weights,
-                         seed=args.seed)
+    """Errors name the command-line flag (``--out: expected ...``); the kit's warnings about the
+    inputs (an inverted or JPEG mask) print as one ``warning:`` line each."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            from . import methods
+            methods.inpaint_file(args.image, args.mask, args.out, method=args.method, weights=args.weights,
+                                 seed=args.seed, overwrite=args.overwrite)
+        except InpaintkitError as e:
+            msg = str(e)
+            name = msg.split(":", 1)[0]
+            raise InpaintkitError(f"--{msg}" if name in _INPAINT_FLAGS else msg) from None
+        finally:
+            for w in caught:
+                if issubclass(w.category, UserWarning) and str(w.message).split(":", 1)[0] in _INPAINT_FLAGS:
+                    print(f"warning: --{w.message}", file=sys.stderr)
     print(f"wrote {args.out} ({args.method})")
     return 0
 
@@ -193,9 +211,12 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(fn=cmd_run)
     i = sub.add_parser("inpaint", help="fill the holes of an image")
     i.add_argument("image")
-    i.add_argument("--mask", required=True, help="image of the same size, non-zero = hole")
+    i.add_argument("--mask", required=True, help="image of the same size, non-zero = hole (a JPEG mask is "
+                                                 "lossy: binarised at 0.5); over 50 %% hole warns (inverted?)")
     i.add_argument("--method", default="telea")
-    i.add_argument("--out", required=True)
+    i.add_argument("--out", required=True, help="lossless output (.png, .bmp, .tif, .tiff, .webp), written "
+                                                "atomically: a failed write leaves a previous file intact")
+    i.add_argument("--overwrite", action="store_true", help="allow --out to be the input image or mask")
     i.add_argument("--weights", default=None, help="a .weights.h5 file (learned methods) instead of the shipped one; "
                                                     "for glcic also a shipped name, e.g. glcic_photos_phase1")
     i.add_argument("--seed", type=int, default=0)

@@ -69,9 +69,19 @@ def check_images(name: str, x, batched: bool | None = None) -> np.ndarray:
     if x.dtype == np.uint8:
         fail(name, "float values in [0, 1] (convert uint8 with inpaintkit.data.to_float)", describe(x))
     x = x.astype(np.float32, copy=False)
-    if x.size and (not np.isfinite(x).all() or x.min() < -1e-3 or x.max() > 1 + 1e-3):
-        fail(name, "values in [0, 1]", f"values in [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}]")
+    _check_finite(name, x, "values in [0, 1]")
+    if x.size and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
+        fail(name, "values in [0, 1]", f"values in [{x.min():.3g}, {x.max():.3g}]")
     return x
+
+
+def _check_finite(name: str, x: np.ndarray, expected: str) -> None:
+    """Refuse NaN and inf by name: a range computed around them would look valid."""
+    if x.size and not np.isfinite(x).all():
+        n_nan, n_inf = int(np.isnan(x).sum()), int(np.isinf(x).sum())
+        what = " and ".join(f"{n} {k}" for n, k in ((n_nan, "NaN"), (n_inf, "inf")) if n)
+        fail(name, f"{expected} (no NaN or inf)", f"{what} value{'s' if n_nan + n_inf > 1 else ''} "
+             f"in an array of shape {x.shape}")
 
 
 def check_masks(name: str, m, like: np.ndarray | None = None) -> np.ndarray:
@@ -86,6 +96,7 @@ def check_masks(name: str, m, like: np.ndarray | None = None) -> np.ndarray:
     if like is not None and m.shape[:-1] != like.shape[:-1]:
         fail(name, f"shape {like.shape[:-1] + (1,)} like the image", describe(m))
     m = m.astype(np.float32)
+    _check_finite(name, m, "values in {0, 1} (1 = hole)")
     if m.size and (m.min() < 0 or m.max() > 1):
         fail(name, "values in {0, 1} (1 = hole)", f"values in [{m.min():.3g}, {m.max():.3g}]")
     return m

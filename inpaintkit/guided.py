@@ -212,19 +212,12 @@ def inpaint(images, holes, generator=None, discriminator=None, classifier=None, 
 
 
 def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
-    """CLI method ``guided``: one image of any size, like :func:`inpaintkit.semantic.inpaint_image`."""
-    import cv2
-
-    from .blending import poisson_blend
-    from .semantic import _resize
+    """CLI method ``guided``: one image of any size, like :func:`inpaintkit.semantic.inpaint_image`
+    (the hole's neighbourhood only)."""
+    from .semantic import _fill_neighbourhood
     image = check_images("image", image, batched=False)
     mask = (check_masks("mask", mask, like=image) >= 0.5).astype(np.float32)
     if not mask.any():
         return image.copy()
     G, D, C = load_models(weights)
-    s = G.output_shape[1]
-    small = np.clip(_resize(image, (s, s), cv2.INTER_AREA), 0, 1)
-    small_hole = (_resize(mask, (s, s), cv2.INTER_AREA) > 0).astype(np.float32)
-    result = inpaint(small[None], small_hole[None], G, D, C, seed=seed)
-    fill = np.clip(_resize(result.generated[0], image.shape[:2], cv2.INTER_CUBIC), 0, 1)
-    return np.where(mask >= 0.5, poisson_blend(fill, image, mask), image).astype(np.float32)
+    return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, C, seed=seed))

@@ -11,7 +11,9 @@ per-image values are averaged (the usual way papers report them).
   .. math:: \mathrm{MSE}_{hole} = \frac{\sum_i m_i \lVert \hat x_i - x_i\rVert^2}{3 \sum_i m_i},\quad
             \mathrm{PSNR}_{hole} = 10 \log_{10} \frac{1}{\mathrm{MSE}_{hole}}
 
-  Images of a batch with an empty hole are skipped; a batch without any hole gives ``nan``.
+  Images of a batch with an empty hole are skipped; a mask without any hole pixel (one image, or a
+  whole batch) raises ``InpaintkitError`` ("mask: expected at least one hole pixel ..."): there is
+  nothing to measure, and a silent ``nan`` would poison a mean.
 * ``hole_sharpness`` = how much fine detail the hole has compared with the real image: the
   absolute 4-neighbour Laplacian of the grey image summed over the hole, divided by the same sum
   on the target, pooled over a batch. 1 = as much detail as the real image, 0 = a flat colour,
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import check_images, check_masks, fail
+from .errors import check_images, check_masks, describe, fail
 
 METRICS = ("hole_l1", "hole_psnr", "l1", "psnr", "ssim")
 LABELS = {"hole_l1": "hole L1 ↓", "hole_psnr": "hole PSNR (dB) ↑", "l1": "L1 ↓", "psnr": "PSNR (dB) ↑",
@@ -37,6 +39,8 @@ def _pair(pred, target):
     target = check_images("target", target)
     if pred.shape != target.shape:
         fail("pred", f"shape {target.shape} like target", pred.shape)
+    if pred.ndim == 4 and not len(pred):
+        fail("pred", "a batch of at least one image", describe(pred))
     return (pred[None], target[None]) if pred.ndim == 3 else (pred, target)
 
 
@@ -91,8 +95,16 @@ def ssim(pred, target) -> float:
                           for p, t in zip(pred, target)]))
 
 
+def _require_hole(mask) -> None:
+    if not (mask > 0).any():
+        fail("mask", "at least one hole pixel (1 = hole) for a hole metric",
+             f"an empty mask of shape {mask.shape}")
+
+
 def _hole_means(err, mask):
-    """Per-image mean of err over the hole pixels x channels; images with an empty hole dropped."""
+    """Per-image mean of err over the hole pixels x channels; images with an empty hole dropped
+    (a mask with no hole at all is an error)."""
+    _require_hole(mask)
     c = err.shape[-1]
     sums = (err * mask).reshape(len(err), -1).sum(1)
     counts = mask.reshape(len(mask), -1).sum(1) * c
@@ -103,15 +115,14 @@ def _hole_means(err, mask):
 def hole_l1(pred, target, mask) -> float:
     """Mean |pred - target| over the hole's pixels x channels (mean over a batch)."""
     pred, target, mask = _triple(pred, target, mask)
-    vals = _hole_means(np.abs(pred - target), mask)
-    return float(vals.mean()) if vals.size else float("nan")
+    return float(_hole_means(np.abs(pred - target), mask).mean())
 
 
 def hole_psnr(pred, target, mask, data_range: float = 1.0) -> float:
     """PSNR over the hole only: 10 log10(1 / MSE_hole) dB (mean over a batch)."""
     pred, target, mask = _triple(pred, target, mask)
     mses = _hole_means((pred.astype(np.float64) - target) ** 2, mask)
-    return float(np.mean([_db(m, data_range) for m in mses])) if mses.size else float("nan")
+    return float(np.mean([_db(m, data_range) for m in mses]))
 
 
 def _laplacian(x):
@@ -124,8 +135,9 @@ def hole_sharpness(pred, target, mask) -> float:
     """Fine detail in the hole relative to the real image: sum of |Laplacian(pred)| over the hole
     / the same for ``target`` (grey, interior pixels, pooled over a batch so that a flat target
     cannot blow one image's ratio up). 1 = as detailed as the real image, 0 = flat; ``nan`` if
-    no hole pixel (or the target is flat there)."""
+    the target is flat in the hole's interior; an empty mask raises ``InpaintkitError``."""
     pred, target, mask = _triple(pred, target, mask)
+    _require_hole(mask)
     inner = mask[:, 1:-1, 1:-1, 0]
     real = float((_laplacian(target) * inner).sum())
     return float((_laplacian(pred) * inner).sum() / real) if real > 0 else float("nan")

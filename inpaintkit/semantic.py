@@ -316,20 +316,47 @@ def _resize(x, size, interpolation):
     return out[..., None] if out.ndim == 2 else out
 
 
-def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
-    """One image of any size: resized to the generator's resolution, searched, the fill resized
-    back and Poisson-blended; pixels outside the hole are ``image``'s exactly."""
-    import cv2
+def neighbourhood(hole: np.ndarray, side_min: int) -> tuple:
+    """The part of an image a 64-pixel generator sees for ``hole`` (H, W) bool: a square box
+    ``(y0, y1, x0, x1)`` centred on the hole's bounding box, twice its longer side and at least
+    ``side_min`` (the generator's resolution), moved inside the image and clipped to it. The
+    hole then fills about the centre quarter, as in Yeh et al.'s training, and a large photo
+    costs no more than its hole."""
+    h, w = hole.shape
+    ys, xs = np.nonzero(hole)
+    side = max(2 * int(max(np.ptp(ys), np.ptp(xs)) + 1), int(side_min))
+    cy, cx = (ys.min() + ys.max() + 1) // 2, (xs.min() + xs.max() + 1) // 2
 
-    from .blending import poisson_blend
+    def span(c, n):
+        lo = int(min(max(0, c - side // 2), max(0, n - side)))
+        return lo, min(n, lo + side)
+    return span(cy, h) + span(cx, w)
+
+
+def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
+    """One image of any size: the hole's :func:`neighbourhood` resized to the generator's
+    resolution, searched, the fill resized back and Poisson-blended there; pixels outside the
+    hole are ``image``'s exactly."""
     image = check_images("image", image, batched=False)
     mask = (check_masks("mask", mask, like=image) >= 0.5).astype(np.float32)
     if not mask.any():
         return image.copy()
     G, D = load_models(weights)
-    s = G.output_shape[1]
-    small = np.clip(_resize(image, (s, s), cv2.INTER_AREA), 0, 1)
-    small_hole = (_resize(mask, (s, s), cv2.INTER_AREA) > 0).astype(np.float32)   # any hole -> hole
-    result = inpaint(small[None], small_hole[None], G, D, seed=seed)
-    fill = np.clip(_resize(result.generated[0], image.shape[:2], cv2.INTER_CUBIC), 0, 1)
-    return np.where(mask >= 0.5, poisson_blend(fill, image, mask), image).astype(np.float32)
+    return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, seed=seed))
+
+
+def _fill_neighbourhood(image, mask, s: int, search) -> np.ndarray:
+    """Crop the hole's neighbourhood, resize it to ``s`` x ``s``, ``search(x, m)`` (a batch of one,
+    returns a result with ``.generated``), resize the fill back, Poisson-blend it, paste it in."""
+    import cv2
+
+    from .blending import poisson_blend
+    y0, y1, x0, x1 = neighbourhood(mask[..., 0] >= 0.5, s)
+    im, m = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    small = np.clip(_resize(im, (s, s), cv2.INTER_AREA), 0, 1)
+    small_hole = (_resize(m, (s, s), cv2.INTER_AREA) > 0).astype(np.float32)   # any hole -> hole
+    result = search(small[None], small_hole[None])
+    fill = np.clip(_resize(result.generated[0], im.shape[:2], cv2.INTER_CUBIC), 0, 1)
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.where(m >= 0.5, poisson_blend(fill, im, m), im)
+    return out

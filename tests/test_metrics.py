@@ -72,7 +72,9 @@ def test_edge_cases():
     assert metrics.hole_psnr(target, target, mask) == pytest.approx(metrics.PSNR_CAP)
     assert metrics.hole_psnr(np.stack([target, target]), np.stack([target, target * 0.5]),
                              np.stack([mask, mask])) < metrics.PSNR_CAP
-    assert math.isnan(metrics.hole_l1(pred, target, np.zeros_like(mask)))
+    for fn in (metrics.hole_l1, metrics.hole_psnr):                # no hole: nothing to measure
+        with pytest.raises(InpaintkitError, match="mask: expected at least one hole pixel"):
+            fn(pred, target, np.zeros_like(mask))
     # an image with an empty hole is skipped in a batch
     both = metrics.hole_l1(np.stack([pred, pred]), np.stack([target, target]), np.stack([mask, 0 * mask]))
     assert both == pytest.approx(0.1, abs=1e-6)
@@ -137,6 +139,7 @@ def test_hole_sharpness_is_one_for_the_real_image_below_for_blur_zero_for_flat()
     inner[:, 8:16, 8:16] = 1                                    # away from the hole's edge
     assert metrics.hole_sharpness(flat, target, inner) == 0.0
     assert metrics.hole_sharpness(0.5 * target, target, mask) == pytest.approx(0.5)   # linear in detail
-    assert np.isnan(metrics.hole_sharpness(target, target, np.zeros_like(mask)))
+    with pytest.raises(InpaintkitError, match="at least one hole pixel"):
+        metrics.hole_sharpness(target, target, np.zeros_like(mask))
     with pytest.raises(InpaintkitError, match="pred"):
         metrics.hole_sharpness(target[:, :20], target, mask)

@@ -40,10 +40,19 @@ def load_image(path, name: str = "image") -> np.ndarray:
                 grey = np.asarray(im, dtype=np.float32)
                 return np.repeat(np.clip(grey, 0, 1)[..., None], 3, axis=2)
             rgb = np.asarray(im.convert("RGB"))
+    except Image.DecompressionBombError as e:   # a header claiming billions of pixels: refused before decoding
+        raise InpaintkitError(f"{name}: expected an image of at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's "
+                              f"decompression-bomb limit), got {str(path)!r} ({_pixels(e)})") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InpaintkitError(f"{name}: expected a readable image file, got {str(path)!r} ({type(e).__name__}: "
                               f"{str(e).splitlines()[0] if str(e) else 'corrupt or unsupported'})") from None
     return rgb.astype(np.float32) * np.float32(1 / 255)
+
+
+def _pixels(bomb: Exception) -> str:
+    import re
+    m = re.search(r"\((\d+) pixels\)", str(bomb))
+    return f"{int(m.group(1)):,} pixels" if m else str(bomb).splitlines()[0][:80]
 
 
 def save_image(path, image, name: str = "image") -> Path:

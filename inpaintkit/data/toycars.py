@@ -323,6 +323,38 @@ def _render_range(start: int, stop: int, size: int, seed: int) -> np.ndarray:
     return out
 
 
+def _render_parallel(start: int, stop: int, size: int, seed: int, workers: int) -> np.ndarray:
+    """:func:`_render_range` in ``workers`` spawned processes (safe even after TensorFlow started its
+    threads). The workers need nothing from the caller's script, so ``__main__`` is hidden from them
+    while they start: a script without an ``if __name__ == "__main__":`` guard is not re-run in each
+    (which made every worker fail, BrokenProcessPool). Should the pool still break, the images are
+    drawn in this process, with a warning."""
+    import concurrent.futures
+    import multiprocessing
+    import sys
+    import warnings
+    edges = np.linspace(start, stop, 4 * workers + 1).astype(int)
+    ctx = multiprocessing.get_context("spawn")
+    main = sys.modules.get("__main__")
+    hidden = {k: main.__dict__.pop(k) for k in ("__file__",) if main is not None and k in main.__dict__}
+    spec = getattr(main, "__spec__", None)
+    try:
+        if main is not None:
+            main.__spec__ = None
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            parts = pool.map(_render_range, edges[:-1].tolist(), edges[1:].tolist(), [size] * (len(edges) - 1),
+                             [seed] * (len(edges) - 1))
+            return np.concatenate(list(parts))
+    except (concurrent.futures.process.BrokenProcessPool, OSError) as e:
+        warnings.warn(f"workers: the {workers} worker processes failed ({type(e).__name__}); drawing the "
+                      "images in this process instead", stacklevel=3)
+        return _render_range(start, stop, size, seed)
+    finally:
+        if main is not None:
+            main.__dict__.update(hidden)
+            main.__spec__ = spec
+
+
 def generate_range(start: int, stop: int, size: int = 64, seed: int = 0, workers: int = 1):
     """Images ``start..stop-1`` of the sequence defined by ``seed``: ``(images, labels)``.
 
@@ -338,14 +370,7 @@ def generate_range(start: int, stop: int, size: int = 64, seed: int = 0, workers
     if workers == 1 or stop - start < 2 * workers:
         out = _render_range(start, stop, size, seed)
     else:
-        import concurrent.futures
-        import multiprocessing
-        edges = np.linspace(start, stop, 4 * workers + 1).astype(int)
-        ctx = multiprocessing.get_context("spawn")       # safe even after TensorFlow started its threads
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            parts = pool.map(_render_range, edges[:-1].tolist(), edges[1:].tolist(), [size] * (len(edges) - 1),
-                             [seed] * (len(edges) - 1))
-            out = np.concatenate(list(parts))
+        out = _render_parallel(start, stop, size, seed, workers)
     images = out.astype(np.float32)
     images *= 1.0 / 255.0
     return images, labels

@@ -26,6 +26,8 @@ def load_shipped(name: str = DEFAULT):
     against the manifest's sha256; ``model.mean_pixel`` is its training set's mean colour."""
     from .. import weights
     if name not in _CACHE:
+        if name in weights.glcic_names():
+            weights.path(name, verify=False)    # a deleted shipped file: one line naming it, how to restore
         if not weights.available(name):
             raise InpaintkitError(f"name: expected shipped GLCIC weights ({', '.join(shipped()) or 'none shipped'}), "
                                   f"got {name!r}; train them with scripts/train_glcic.py")
@@ -71,6 +73,9 @@ def complete(model, images, masks, mean_pixel=None, context_pad: int | None = No
     mean_pixel = getattr(model, "mean_pixel", (0.5, 0.5, 0.5)) if mean_pixel is None else mean_pixel
     h, w = images.shape[1:3]
     p = getattr(model, "context_pad", 0) if context_pad is None else context_pad
+    if isinstance(p, (int, np.integer)) and not isinstance(p, bool) and 0 < min(h, w) <= p:
+        raise InpaintkitError(f"image: expected at least {p + 1} x {p + 1} pixels (the network mirrors {p} px of "
+                              f"context on every side; context_pad=0 runs smaller images), got {h} x {w}")
     p = check_context_pad(p, min(h, w), even=False)
     images, masks = mirror_pad(images, masks, p)
     x = _pad4(images, "reflect" if min(h, w) > 4 else "edge")
@@ -123,10 +128,88 @@ def _finish(fill, images, masks, postprocess: bool) -> np.ndarray:
 def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
     """The kit's learned-method signature (``python -m inpaintkit inpaint --method glcic``):
     shipped photo model by default; ``weights``: another shipped GLCIC name (``glcic_photos_phase1``,
-    the MSE-only network with the higher hole PSNR) or your own ``.weights.h5`` (same architecture)."""
+    the MSE-only network with the higher hole PSNR) or your own ``.weights.h5`` (same architecture).
+    Runs on each hole's neighbourhood only (:func:`inpaint_regions`), so memory depends on the
+    holes, not on the photo."""
+    image = check_images("image", image, batched=False)
+    mask = check_masks("mask", mask, like=image)
     model = load_shipped() if weights is None else \
         load_shipped(weights) if weights in shipped() else load_file(weights)
-    return inpaint(image, mask, model=model, postprocess=True)
+    return inpaint_regions(image, mask, model)
+
+
+# Half of C's receptive field (the paper's layers: 301 px at full resolution), rounded up to a
+# multiple of 4: a hole pixel's output depends only on input pixels this close to it.
+CONTEXT_MARGIN = 152
+# The most pixels C runs on at once in inpaint_regions (memory grows with them, about 3 KB per pixel
+# for the shipped photo network with self-ensemble on TensorFlow's CPU); bigger neighbourhoods are
+# downscaled to fit. benchmarks/bench_large_photo.py measures the whole command.
+MAX_PIXELS = 384 * 384
+
+
+def regions(hole: np.ndarray, margin: int = CONTEXT_MARGIN, max_parts: int = 256) -> list[tuple]:
+    """The neighbourhoods C needs for ``hole`` (H, W) bool: boxes ``(y0, y1, x0, x1)`` around each
+    group of holes, ``margin`` px beyond them (clipped to the image, the top-left corner on C's
+    stride-4 grid); boxes that would overlap are merged. More than ``max_parts`` separate holes
+    give one box around all of them."""
+    import cv2
+    h, w = hole.shape
+    n, _, stats, _ = cv2.connectedComponentsWithStats(hole.astype(np.uint8), connectivity=8)
+    parts = [tuple(st[:4]) for st in stats[1:]]                         # x, y, width, height
+    if len(parts) > max_parts:
+        ys, xs = np.nonzero(hole)
+        parts = [(xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)]
+
+    def box(y0, y1, x0, x1):
+        y0, x0 = max(0, y0 - margin) // 4 * 4, max(0, x0 - margin) // 4 * 4
+        return y0, min(h, y1 + margin), x0, min(w, x1 + margin)
+
+    boxes = [box(int(y), int(y + bh), int(x), int(x + bw)) for x, y, bw, bh in parts]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]:
+                    boxes[i] = (min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3]))
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes
+
+
+def inpaint_regions(image, mask, model, postprocess: bool = True, margin: int = CONTEXT_MARGIN,
+                    max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """:func:`inpaint` of one image (H, W, 3) of any size, run on each hole's neighbourhood only
+    (:func:`regions`: the hole's bounding box plus ``margin`` px of context, C's receptive field)
+    and pasted back, so memory and time depend on the holes, not on the photo. A neighbourhood of
+    more than ``max_pixels`` (a huge hole) is downscaled to fit, C's fill upscaled back (bicubic)
+    and post-processed at full resolution. Pixels outside the hole are ``image``'s exactly."""
+    import cv2
+    image = check_images("image", image, batched=False)
+    mask = check_masks("mask", mask, like=image)
+    hole = mask[..., 0] >= 0.5
+    out = image.copy()
+    for y0, y1, x0, x1 in regions(hole, check_int("margin", margin, 0)):
+        im, m = image[y0:y1, x0:x1], hole[y0:y1, x0:x1, None].astype(np.float32)
+        ch, cw = im.shape[:2]
+        scale = min(1.0, float(np.sqrt(check_int("max_pixels", max_pixels, 64) / (ch * cw))))
+        if scale == 1.0:
+            fill = inpaint(im, m, model=model, postprocess=postprocess)
+        else:
+            sh, sw = max(4, int(ch * scale)), max(4, int(cw * scale))
+            small = np.clip(cv2.resize(im, (sw, sh), interpolation=cv2.INTER_AREA), 0, 1)
+            small_hole = (cv2.resize(m[..., 0], (sw, sh), interpolation=cv2.INTER_AREA) > 0)[..., None]
+            raw = inpaint(small, small_hole.astype(np.float32), model=model, postprocess=False)
+            fill = np.clip(cv2.resize(raw, (cw, ch), interpolation=cv2.INTER_CUBIC), 0, 1)
+            if postprocess:
+                from ..blending import glcic_postprocess
+                fill = glcic_postprocess(fill, im, m)
+        out[y0:y1, x0:x1] = np.where(m >= 0.5, fill, im)
+    return out
 
 
 def evaluate(model, images, masks, postprocess: bool = False, *, also_postprocessed: bool = False) -> dict:

@@ -25,10 +25,22 @@ HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "manifest.json"
 
 
+RESTORE = ("restore it with `git checkout -- inpaintkit/weights/{file}` in a clone of the kit, "
+           "or reinstall inpaintkit (pip install --force-reinstall)")
+
+
 def manifest() -> dict:
     if not MANIFEST.exists():
         return {}
-    return json.loads(MANIFEST.read_text())
+    try:
+        m = json.loads(MANIFEST.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InpaintkitError(f"weights manifest: expected valid JSON in {MANIFEST}, got a damaged file "
+                              f"({str(e).splitlines()[0][:80]}); " + RESTORE.format(file=MANIFEST.name)) from None
+    if not isinstance(m, dict):
+        raise InpaintkitError(f"weights manifest: expected a JSON object in {MANIFEST}, got {type(m).__name__}; "
+                              + RESTORE.format(file=MANIFEST.name))
+    return m
 
 
 def names() -> list[str]:
@@ -64,7 +76,8 @@ def path(name: str, verify: bool = True) -> Path:
     e = entry(name)
     p = HERE / e["file"]
     if not p.exists():
-        raise InpaintkitError(f"weights {name!r}: expected file {p}, it is missing (reinstall inpaintkit)")
+        raise InpaintkitError(f"weights {name!r}: expected the shipped file {p}, it is missing; "
+                              + RESTORE.format(file=p.name))
     if verify and sha256(p) != e["sha256"]:
         raise InpaintkitError(
             f"weights {name!r}: {p.name} does not match the manifest's sha256 {e['sha256'][:12]}...; "
