@@ -403,7 +403,7 @@ class DCGANTrainer:
         Gs = keras.models.clone_model(self.G)
         Gs.set_weights(self.G.get_weights())
         averages = self.g_opt._model_variables_moving_average
-        if self.step == 0 or not averages:
+        if not averages or int(backend.to_numpy(self.g_opt.iterations)) == 0:   # nothing averaged yet
             return Gs
         for var, avg in zip(Gs.trainable_weights, averages):
             var.assign(backend.to_numpy(avg))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from inpaintkit import backend, dcgan, presets, weights  # noqa: E402
+from inpaintkit import backend, dcgan, presets, training, weights  # noqa: E402
 from inpaintkit.data import toycars  # noqa: E402
 
 
@@ -43,8 +43,8 @@ def save_grid(path, images, ncols=8):
 _CLASSIFIER = []
 
 
-def classifier_probs(samples):
-    """Top-class probabilities of the shipped toy-car classifier (None if not shipped)."""
+def classifier_probs(samples, full=False):
+    """Top-class probabilities (all of them if ``full``) of the shipped toy-car classifier (None if not shipped)."""
     try:
         if not weights.available("classifier_toycars"):
             return None
@@ -55,7 +55,7 @@ def classifier_probs(samples):
             return None
         probs = np.concatenate([backend.to_numpy(clf(samples[i:i + 128], training=False))   # ends with a softmax
                                 for i in range(0, len(samples), 128)])
-        return probs.max(axis=1)
+        return probs if full else probs.max(axis=1)
     except Exception as e:  # noqa: BLE001 - an optional metric never breaks the run
         print("classifier confidence skipped:", type(e).__name__, e)
         return None
@@ -78,13 +78,29 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-dir", default=str(ROOT / "runs" / "dcgan_toycars"))
     p.add_argument("--sample-every", type=int, default=250)
-    p.add_argument("--ship", choices=("last", "best"), default="last",
+    # against mode collapse (docs/dcgan_coverage.md measures each)
+    p.add_argument("--lr", type=float, default=2e-4, help="G's Adam learning rate (and D's unless --d-lr)")
+    p.add_argument("--d-lr", type=float, default=None, help="D's learning rate (two time-scale update rule)")
+    p.add_argument("--beta1", type=float, default=0.5)
+    p.add_argument("--label-smoothing", type=float, default=0.0, help="one-sided: real targets 1 - s")
+    p.add_argument("--augment", default="", help="DiffAugment policy, e.g. color,translation,cutout")
+    p.add_argument("--minibatch-std", action="store_true", help="minibatch standard deviation in D")
+    p.add_argument("--ema", type=float, default=None,
+                   help="keep a moving average of G's weights (e.g. 0.999); selection and shipping use it")
+    p.add_argument("--spectral-norm", action="store_true", help="spectral normalisation in D (no BatchNorm)")
+    p.add_argument("--ship", choices=("last", "best", "coverage"), default="last",
                    help="ship the last step's weights, or the sampled step whose 256 samples (seed 2) the "
                         "toy-car classifier was most confident about (GAN practice: pick the checkpoint by a "
-                        "sample-quality score; the recorded metrics use other samples, seed 1)")
+                        "sample-quality score; the recorded metrics use other samples, seed 1); coverage: the "
+                        "sampled step with the highest class-histogram entropy x mean confidence (1024 samples, seed 2)")
     p.add_argument("--jit", action="store_true", help="compile the steps with XLA (slower on CPU, try on a GPU)")
     p.add_argument("--no-record", action="store_true", help="train only, do not write shipped weights")
+    p.add_argument("--init-generator", default=None,
+                   help="start G from these weights (a shipped name such as dcgan_toycars_generator, or a "
+                        ".weights.h5 file) against a fresh D: fine-tuning a collapsed generator with the "
+                        "anti-collapse options; ignored when resuming from a checkpoint")
     args = p.parse_args(argv)
+    weights.use_directory()          # $INPAINTKIT_SHIP_DIR set: ship there instead (tests)
 
     P = presets.get(args.preset)
     size, width = args.size or P.dcgan_size, args.width or P.dcgan_width
@@ -93,9 +109,22 @@ def main(argv=None):
     run.mkdir(parents=True, exist_ok=True)
     backend.seed(args.seed)
     images, _ = toycars.generate(args.n_train, size=size, seed=args.seed)
-    G, D = dcgan.generator(size, width), dcgan.discriminator(size, width)
+    d_config = {"minibatch_std": args.minibatch_std, "spectral_norm": args.spectral_norm}
+    G, D = dcgan.generator(size, width), dcgan.discriminator(size, width, **d_config)
+    if args.init_generator:
+        if Path(args.init_generator).suffix == ".h5":
+            weights.load_file(G, args.init_generator, what="--init-generator")
+        else:
+            weights.load(args.init_generator, G)
+    # what a resumed run must share with its checkpoint (--steps may grow, shipping options change)
+    same = {f"--{k.replace('_', '-')}": v for k, v in vars(args).items()
+            if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator")}
+    same.update({"--size": size, "--width": width, "--batch": batch})
     trainer = dcgan.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
-                                 checkpoint_every=100, sample_every=args.sample_every, jit=args.jit)
+                                 lr=args.lr, d_lr=args.d_lr, beta_1=args.beta1, augment=args.augment,
+                                 label_smoothing=args.label_smoothing, ema=args.ema,
+                                 checkpoint_every=100, sample_every=args.sample_every, jit=args.jit,
+                                 config=same)
     clock = run / "wall_time.json"
     spent = json.loads(clock.read_text())["seconds"] if clock.exists() and trainer.step else 0.0
     print(f"DCGAN {size}² width {width} batch {batch}: G {G.count_params():,} D {D.count_params():,} params; "
@@ -105,11 +134,20 @@ def main(argv=None):
     best = json.loads(best_file.read_text()) if best_file.exists() and trainer.step else {"confidence": -1.0}
 
     def consider(step):
-        """Keep G and D of the sampled step whose samples the classifier is most confident about."""
-        conf = classifier_confidence(dcgan.sample(G, 256, seed=2)) if step else None
-        if conf is not None and conf > best["confidence"]:
-            best.update(confidence=round(conf, 4), step=step)
-            G.save_weights(str(run / "best_generator.weights.h5"))
+        """Keep G and D of the sampled step with the best selection score (see --ship)."""
+        n_sel = 1024 if args.ship == "coverage" else 256
+        Gs = trainer.averaged_generator() if args.ema else G
+        probs = classifier_probs(dcgan.sample(Gs, n_sel, seed=2), full=True) if step else None
+        if probs is None:
+            return None
+        conf = float(probs.max(axis=1).mean())
+        cov = dcgan.coverage_stats(dcgan.class_shares(probs))
+        score = cov["entropy"] * conf if args.ship == "coverage" else conf
+        print(f"  selection samples: entropy {cov['entropy']:.3f} rarest {cov['min_share']:.3f} "
+              f"confidence {conf:.3f} score {score:.4f}", flush=True)
+        if score > best.get("score", best["confidence"]):
+            best.update(confidence=round(conf, 4), score=round(score, 4), entropy=cov["entropy"], step=step)
+            Gs.save_weights(str(run / "best_generator.weights.h5"))
             D.save_weights(str(run / "best_discriminator.weights.h5"))
             best_file.write_text(json.dumps(best))
         return conf
@@ -126,14 +164,21 @@ def main(argv=None):
         clock.write_text(json.dumps({"seconds": spent + time.perf_counter() - t0}))
 
     t0 = time.perf_counter()
-    history = trainer.train(steps, on_sample=on_sample, log_dir=run / "logs")
+    try:
+        history = trainer.train(steps, on_sample=on_sample, log_dir=run / "logs")
+    except training.TrainingInterrupted as e:       # never ship a half-trained model
+        clock.write_text(json.dumps({"seconds": spent + time.perf_counter() - t0}))
+        print(f"{e} (training time so far {spent + time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+        return 130
     wall = spent + time.perf_counter() - t0
     clock.write_text(json.dumps({"seconds": wall}))
     if args.no_record:
         return 0
 
     shipped_step = len(history)
-    if args.ship == "best" and best.get("step"):
+    if args.ship == "last" and args.ema:
+        G.set_weights(trainer.averaged_generator().get_weights())
+    if args.ship in ("best", "coverage") and best.get("step"):
         weights.load_file(G, run / "best_generator.weights.h5")
         weights.load_file(D, run / "best_discriminator.weights.h5")
         shipped_step = best["step"]
@@ -159,20 +204,31 @@ def main(argv=None):
     common = dict(command=command, preset=args.preset, seed=args.seed,
                   steps={"dcgan": shipped_step, "trained": len(history), "selected_by": args.ship},
                   wall_time_s=wall, metrics=metrics,
-                  notes=f"toy cars {size}², n_train {args.n_train}, batch {batch}, Adam 2e-4 beta1 0.5, "
+                  notes=f"toy cars {size}², n_train {args.n_train}, batch {batch}, Adam G {args.lr:g} D {args.d_lr or args.lr:g} "
+                        f"beta1 {args.beta1:g}, label smoothing {args.label_smoothing:g}, "
+                        f"DiffAugment {args.augment or 'none'}, D {d_config}, "
                         f"backend {backend.NAME} on {backend.threads()} CPU threads (shared)")
-    for part, model, builder in (("generator", G, "inpaintkit.dcgan:generator"),
-                                 ("discriminator", D, "inpaintkit.dcgan:discriminator")):
-        name = f"dcgan_toycars_{part}"
-        file = weights.HERE / f"{name}.weights.h5"
-        weights.save_compact(model, file)
-        config = {"size": size, "width": width} | ({"latent_dim": dcgan.LATENT_DIM} if part == "generator" else {})
-        weights.record(name, file, builder=builder, config=config, **common)
-        print("recorded", name, file.stat().st_size, "bytes")
+    with training.deferred_interrupt():             # Ctrl-C waits: both parts are shipped, or none
+        for part, model, builder in (("generator", G, "inpaintkit.dcgan:generator"),
+                                     ("discriminator", D, "inpaintkit.dcgan:discriminator")):
+            name = f"dcgan_toycars_{part}"
+            file = weights.HERE / f"{name}.weights.h5"
+            weights.save_compact(model, file)
+            config = {"size": size, "width": width} | ({"latent_dim": dcgan.LATENT_DIM} if part == "generator"
+                                                        else {k: v for k, v in d_config.items() if v})
+            weights.record(name, file, builder=builder, config=config, **common)
+            print("recorded", name, file.stat().st_size, "bytes")
     print(json.dumps(metrics))
     return 0
 
 
 if __name__ == "__main__":
     os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
-    sys.exit(main())
+    from inpaintkit.errors import InpaintkitError
+    try:
+        sys.exit(main())
+    except InpaintkitError as e:        # a bad argument or a damaged/incompatible checkpoint: one line
+        sys.exit(f"error: {e}")
+    except KeyboardInterrupt:           # outside the training loop: nothing was shipped half-way
+        print("interrupted; nothing shipped half-way: run the same command again to resume", file=sys.stderr)
+        sys.exit(130)
