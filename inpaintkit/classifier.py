@@ -166,11 +166,11 @@ def plot_confusion(report: dict, class_names, ax=None):
     ax.imshow(cm, cmap="Blues")
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=9,
                     color="white" if cm[i, j] > cm.max() / 2 else "black")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=60, fontsize=7)
-    ax.set_yticks(range(len(class_names)), class_names, fontsize=7)
+    ax.set_xticks(range(len(class_names)), class_names, rotation=60, fontsize=9)
+    ax.set_yticks(range(len(class_names)), class_names, fontsize=9)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"accuracy {report['accuracy']:.3f} on {report['n']} images", fontsize=9)
+    ax.set_title(f"accuracy {report['accuracy']:.3f} on {report['n']} images", fontsize=10)
     return ax

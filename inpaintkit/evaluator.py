@@ -1,6 +1,6 @@
 """An independent evaluator: a small ResNet toy-car classifier used *only to evaluate*.
 
-The GoogLeNet of :mod:`inpaintkit.classifier` guides inpainting (seed 001's class and feature terms),
+The GoogLeNet of :mod:`inpaintkit.classifier` guides inpainting (the class and feature terms of *sem_inpainting*),
 so asking that same network whether a guided fill "still shows a pickup" is circular: the search
 optimised exactly what it is then scored on. The evaluator answers that question instead. It shares
 nothing with the guiding classifier but the task:
