@@ -72,7 +72,7 @@ QUICK = Preset(
 CLASS = Preset(
     name="class", n_train=6000, n_val=8,
     glcic_size=64, glcic_width=0.5, glcic_disc_width=0.25, glcic_batch=16,
-    phase1_steps=200, phase2_steps=100, phase3_steps=100, glcic_lr=1e-3,
+    phase1_steps=200, phase2_steps=100, phase3_steps=60, glcic_lr=1e-3,
     dcgan_size=64, dcgan_width=0.25, dcgan_batch=32, dcgan_steps=600,
     latent_iters=300, restarts=4,
     classifier_size=64, classifier_width=0.25, classifier_batch=32, classifier_steps=400,

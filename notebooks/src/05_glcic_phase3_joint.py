@@ -9,7 +9,7 @@
 # - how to compare fairly: against the same network trained with MSE alone for the same steps;
 # - network interpolation: mixing the MSE network's and the GAN network's weights trades PSNR for detail.
 #
-# **Time**: about 2.5–4.5 min on a 2-core CPU (idle–shared) (`class` preset: 100 joint steps + 100 control steps).
+# **Time**: about 4 min on a 2-core CPU (`class` preset: 60 joint steps + 60 control steps; measured 2026-12-01 on a 2-core AMD EPYC without AVX-512).
 # The live run starts from the **shipped phase-1 network** `glcic_toycars_phase1` (2000 MSE steps),
 # not from notebook 03's short live run: the adversarial term sharpens a completion that is already
 # good, and a 200-step network is still a blur. D continues from notebook 04's checkpoint (`runs/`)
