@@ -98,9 +98,11 @@ report = classifier.evaluate(net, x_test, y_test, names)
 print(f"live run: test accuracy {report['accuracy']:.3f} after {len(history)} steps")
 
 # %% [markdown]
-# A quarter of the preset's run on a quarter of the images is far from converged: the loss is still
-# falling and BatchNorm's running statistics have barely settled. The shipped classifier below was
-# trained the same way for longer; its manifest entry gives the exact command.
+# The preset's 400 steps on a quarter of the images already tell most cars apart: on the class preset
+# this run reached 0.89 on the held-out test cars (read the line above for yours; it was 0.30 with a
+# quarter of the steps). The loss is still falling, and the confusion matrix below shows which
+# classes it still mixes up. The shipped classifier was trained the same way for 4× longer on all
+# the images; its manifest entry gives the exact command.
 
 # %% [markdown]
 # ## 3. The shipped classifier
