@@ -124,7 +124,8 @@ print(f"{len(history)} steps in {live_minutes:.1f} min; loss {history[0]['loss']
 
 # %% [markdown]
 # The same validation images at every sampling step (rows): blurry colour blobs first, then the
-# sky, the ground line and the car body continue into the hole.
+# the sky and ground colours; at 200 steps the car body is still missing from most holes and grey
+# skies get a blue, average-sky fill.
 
 # %%
 samples = first_half + trainer.samples           # before and after the interruption
@@ -158,7 +159,7 @@ for name, r in table.items():
 
 # %% [markdown]
 # **Reading the table.** The live network is *not* better than Telea yet: on the class preset its
-# 200 steps end level with Telea or slightly below it (when this notebook was last run: 15.79 vs
+# 200 steps end level with Telea or slightly below it (when this notebook was last run: 15.59 vs
 # 15.85 dB hole PSNR, and a lower SSIM). A few minutes of CPU teach C the colours of sky, ground and
 # car body, not yet the edges that Telea's border propagation gets for free. The **shipped** network,
 # trained for 2000 phase-1 steps and then 600 adversarial ones (15 min of CPU), is clearly better:

@@ -136,8 +136,9 @@ ax.set_xlabel("step"); ax.set_ylabel("diversity"); ax.legend(fontsize=8); fig.ti
 
 # %% [markdown]
 # ## 4. The shipped generator
-# A minute of training is enough to see sky, road and blobs of car; the generator shipped with the kit was
-# trained by `scripts/train_dcgan.py` on this same data for longer (7 500 steps), with two additions
+# A few minutes of training on a CPU give sky, road and blobs of car; the generator shipped with the kit was
+# trained by `scripts/train_dcgan.py` on this same data for longer (7 800 steps, the step-6 500
+# checkpoint kept for its coverage), with two additions
 # against mode collapse that the next section explains: **DiffAugment** (Zhao et al. 2020: real and
 # generated images both go through random colour shifts, translations and cut-outs before $D$ sees
 # them, so $D$ cannot simply memorise the training cars) and a **minibatch standard deviation**

@@ -232,11 +232,13 @@ else:
 # and the wheels vanish, while the generator draws *some* car's underside and wheels. **Where it does
 # not:** on the centre box it keeps the class exactly as often as Telea (0.67 vs 0.67), and on the
 # half image slightly less often (0.59 vs 0.63, interval [−0.19, +0.13]); its hole PSNR is below
-# Telea's there (−0.55 and −1.25 dB). GLCIC, trained on these cars to fill holes, beats both on
-# every hole. PSNR rewards a fill close to the *average* of all plausible answers (smooth, a little
+# Telea's there (−0.55 and −1.25 dB). GLCIC, trained on these cars to fill holes, has the best
+# hole PSNR on every hole and the best evaluator accuracy on the centre and half holes (not over the
+# lower body, where semantic's 0.42 beats its 0.31); eight cars in the live grids are too few to
+# show a difference of 0.2. PSNR rewards a fill close to the *average* of all plausible answers (smooth, a little
 # blurry); a GAN commits to *one* answer, sharp but rarely pixel-exact, and a wrong guess costs more
 # than a blur. The causes are visible in the grids: **the generator cannot draw every car** — it is
-# small (width 0.25, 7 500 steps on a CPU), blurry, striped by its strided transposed convolutions
+# small (width 0.25, 6 500 steps on a CPU), blurry, striped by its strided transposed convolutions
 # (Odena et al. 2016), and still draws sedans too often and hatchbacks too rarely (notebook 06 §4b)
 # — so the search finds the nearest car it *can* draw, which for half a car is often another kind.
 #
