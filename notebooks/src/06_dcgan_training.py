@@ -181,8 +181,9 @@ if C is not None and C.input_shape[1] == G_shipped.output_shape[1]:
           f"covers the data: {cov['covers']}")
     print(f"real toy cars:     entropy {real_cov['entropy']:.3f}, rarest class {100 * real_cov['min_share']:.1f} %")
     dcgan.plot_coverage(cov, real_cov); plt.show()
-    G_live_cov = dcgan.coverage(G, C, n=256, class_names=toycars.CLASSES)
-    print(f"the generator trained live above (256 samples): entropy {G_live_cov['entropy']:.3f}")
+    if G.output_shape[1] == C.input_shape[1]:           # the live generator (the quick preset's is 32²)
+        G_live_cov = dcgan.coverage(G, C, n=256, class_names=toycars.CLASSES)
+        print(f"the generator trained live above (256 samples): entropy {G_live_cov['entropy']:.3f}")
 else:
     print("coverage needs the shipped toy-car classifier at the generator's size (scripts/train_classifier.py)")
 
