@@ -34,9 +34,11 @@ def load_generator(spec: str, width: float, size: int = 64):
 
 
 def evaluate(G, C, n: int, seed: int, frechet: bool = True) -> dict:
-    cov = dcgan.coverage(G, C, n=n, seed=seed, class_names=toycars.CLASSES)
-    samples = dcgan.sample(G, n, seed=seed)
+    samples = dcgan.sample(G, n, seed=seed)         # the samples dcgan.coverage(G, C, n, seed) would draw
     probs = np.concatenate([backend.to_numpy(C(samples[i:i + 256], training=False)) for i in range(0, n, 256)])
+    cov = dcgan.coverage_stats(dcgan.class_shares(probs))
+    cov.update(n=n, covers=bool(cov["entropy"] >= dcgan.COVERS_ENTROPY and cov["min_share"] >= dcgan.COVERS_MIN_SHARE),
+               classes=list(toycars.CLASSES))
     row = {"coverage": cov, "confidence": round(float(probs.max(1).mean()), 4),
            "diversity": round(dcgan.diversity(samples[:256]), 4)}
     if frechet and weights.available("evaluator_toycars"):
