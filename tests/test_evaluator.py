@@ -186,19 +186,12 @@ def test_evaluator_frechet_scale():
     assert d["n_real"] == 12 and d["n_reference"] == 8
 
 
-def _script(name, *args, tmp_path):
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
-    env = dict(os.environ, INPAINTKIT_NO_PROGRESS="1", TF_CPP_MIN_LOG_LEVEL="3")
-    r = subprocess.run([sys.executable, str(root / "scripts" / name), *args], cwd=tmp_path, env=env,
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
-    return r.stdout
+from tests.test_scripts import run as run_script  # noqa: E402
 
 
 def test_train_evaluator_script_smoke(tmp_path):
     before = weights.manifest().get(evaluator.SHIPPED)
-    log = _script("train_evaluator.py", "--steps", "2", "--batch", "8", "--width", "0.125", "--n-train", "28",
+    log = run_script("train_evaluator.py", "--steps", "2", "--batch", "8", "--width", "0.125", "--n-train", "28",
                   "--n-test", "14", "--n-intact", "7", "--size", "32", "--no-ship", "--run-dir", str(tmp_path / "run"),
                   tmp_path=tmp_path)
     assert '"test_accuracy"' in log and '"intact_accuracy"' in log and "sports_car" in log
@@ -209,7 +202,7 @@ def test_train_evaluator_script_smoke(tmp_path):
 @shipped
 def test_eval_large_holes_script_smoke(tmp_path):
     out = tmp_path / "r.json"
-    log = _script("eval_large_holes.py", "--methods", "telea", "glcic", "--n", "3", "--split", "val",
+    log = run_script("eval_large_holes.py", "--methods", "telea", "glcic", "--n", "3", "--split", "val",
                   "--resamples", "200", "--json", str(out), "--outputs", str(tmp_path / "o.npz"), tmp_path=tmp_path)
     assert "| lower | glcic |" in log
     d = json.loads(out.read_text())
