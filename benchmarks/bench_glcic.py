@@ -1,7 +1,7 @@
 """Train-step throughput of GLCIC's phases on the active backend: prints one JSON line.
 
     python benchmarks/bench_glcic.py --phase 1 --preset class
-    python benchmarks/bench_glcic.py --phase 1 --size 64 --width 1 --batch 16 --jit 1   # the paper's width
+    python benchmarks/bench_glcic.py --phase 1 --size 64 --width 1 --batch 16    # the paper's width
     KERAS_BACKEND=torch python benchmarks/bench_glcic.py --phase 3 --preset class
 
 img/s is the median over ``--repeats`` timed runs of ``--steps`` steps each, after a warm-up
@@ -30,7 +30,8 @@ def main(argv=None):
     p.add_argument("--width", type=float, default=None)
     p.add_argument("--disc-width", type=float, default=None)
     p.add_argument("--batch", type=int, default=None)
-    p.add_argument("--jit", type=int, choices=(0, 1), default=1)
+    p.add_argument("--jit", type=int, choices=(0, 1), default=None,
+                   help="XLA on (1) or off (0); default: the trainers' own choice (on with a GPU, off on a CPU)")
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--warmup", type=int, default=2)
@@ -46,7 +47,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     images = rng.uniform(size=(max(64, batch), size, size, 3)).astype("float32")
     C = cm.completion_network(size, width)
-    kw = dict(batch_size=batch, show=False, jit=bool(a.jit))
+    kw = dict(batch_size=batch, show=False, jit=None if a.jit is None else bool(a.jit))
     c_macs = cm.conv_macs(C, size)
     if a.phase == 1:
         trainer = phases.Phase1(C, images, **kw)
@@ -72,7 +73,7 @@ def main(argv=None):
     flops = 2.0 * macs
     print(json.dumps({
         "backend": backend.NAME, "phase": a.phase, "preset": P.name, "size": size, "width": width,
-        "disc_width": dwidth if a.phase > 1 else None, "batch": batch, "jit": bool(a.jit) if backend.NAME == "tensorflow" else None,
+        "disc_width": dwidth if a.phase > 1 else None, "batch": batch, "jit": trainer.jit if backend.NAME == "tensorflow" else None,
         "threads": backend.threads(), "img_per_s": round(ips, 2), "runs_img_per_s": [round(x, 2) for x in rates],
         "gflop_per_step": round(flops / 1e9, 2), "achieved_gflop_per_s": round(flops * ips / batch / 1e9, 2),
         "load_avg_1min": round(os.getloadavg()[0], 2),

@@ -248,3 +248,91 @@ def threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS
         return os.cpu_count() or 1
+
+
+# ----- convolutions with large dilation ---------------------------------------------------------
+
+def slow_native_dilation(dilation: int) -> bool:
+    """Whether a 3x3 convolution with this dilation is faster written as a sum of shifted 1x1 products
+    (:class:`inpaintkit.glcic.completion.DilatedConv2D`) than as the backend's own dilated convolution.
+
+    Measured fwd + bwd at 16², 256 channels, batch 16 (docs/benchmarks.md, *Levers*): TensorFlow's CPU
+    kernel takes 170 / 292 / 897 / 3212 ms at dilation 2 / 4 / 8 / 16 against 205 / 223 / 346 ms for
+    the sum at 2 / 4 / 8; PyTorch's takes 143 / 93 / 77 / 63 ms, faster than the sum at every dilation.
+    (Taps that only ever see the zero padding are skipped on every backend: 17-19 ms at dilation 16.)"""
+    return NAME == "tensorflow" and dilation >= 4 and not accelerators()
+
+
+# ----- batch normalisation as one kernel ---------------------------------------------------------
+
+def fused_batch_norm(x, gamma, beta, epsilon: float, mean=None, variance=None):
+    """Batch normalisation of a 4-D channels-last tensor as one kernel, where the backend has one.
+
+    Training mode (``mean``/``variance`` None): returns ``(y, batch mean, batch variance)``, the
+    variance biased (divided by n, as Keras's own layer uses it). Inference mode: normalises with the
+    given statistics and returns ``(y, mean, variance)``. Returns None where there is no fused kernel
+    (then the caller uses Keras's composite ops). On TensorFlow this is ``FusedBatchNormV3``, whose
+    forward and backward passes are one oneDNN op each instead of the ten-odd element-wise ops of
+    ``keras.ops.moments`` + ``batch_normalization`` (docs/benchmarks.md, *Levers*); on PyTorch it is
+    ``torch.nn.functional.batch_norm`` on the channels-last view of the same memory."""
+    if len(x.shape) != 4:
+        return None
+    if NAME == "torch":
+        return _torch_batch_norm(x, gamma, beta, epsilon, mean, variance)
+    if NAME != "tensorflow":
+        return None
+    import tensorflow as tf
+    training = mean is None
+    if training:
+        y, m, v = tf.compat.v1.nn.fused_batch_norm(x, gamma, beta, epsilon=epsilon, is_training=True)
+        n = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), v.dtype)
+        return y, m, v * ((n - 1.0) / n)         # the kernel returns the unbiased (n - 1) variance
+    y, _, _ = tf.compat.v1.nn.fused_batch_norm(x, gamma, beta, mean=mean, variance=variance, epsilon=epsilon,
+                                               is_training=False)
+    return y, mean, variance
+
+
+def _torch_batch_norm(x, gamma, beta, epsilon, mean, variance):
+    import torch
+    import torch.nn.functional as F
+    gamma, beta = (getattr(v, "value", v) for v in (gamma, beta))
+    xc = x.permute(0, 3, 1, 2)                   # NCHW view of NHWC memory: torch's channels-last layout
+    if mean is None:
+        c = x.shape[-1]
+        m = torch.zeros(c, dtype=torch.float32, device=x.device)
+        v = torch.ones(c, dtype=torch.float32, device=x.device)
+        y = F.batch_norm(xc, m, v, gamma, beta, training=True, momentum=1.0, eps=epsilon)  # m, v := batch stats
+        n = x.numel() // c
+        return y.permute(0, 2, 3, 1), m, v * ((n - 1.0) / n)     # torch stores the unbiased variance
+    mean, variance = (getattr(v, "value", v) for v in (mean, variance))
+    y = F.batch_norm(xc, mean, variance, gamma, beta, training=False, eps=epsilon)
+    return y.permute(0, 2, 3, 1), mean, variance
+
+
+@keras.saving.register_keras_serializable("inpaintkit")
+class BatchNormalization(keras.layers.BatchNormalization):
+    """Keras's ``BatchNormalization`` (same arguments, weights and results up to float rounding), run
+    as one fused kernel where :func:`fused_batch_norm` has one (4-D, channels last, no mask, no
+    renorm); elsewhere exactly Keras's layer. Every network of the kit uses it."""
+
+    def call(self, inputs, training=None, mask=None):
+        if mask is not None or self.renorm or self.synchronized or len(inputs.shape) != 4 \
+                or self.axis not in (-1, 3):
+            return super().call(inputs, training=training, mask=mask)
+        ops = keras.ops
+        c = inputs.shape[-1]
+        gamma = self.gamma if self.scale else ops.ones((c,), "float32")
+        beta = self.beta if self.center else ops.zeros((c,), "float32")
+        if training and self.trainable:
+            r = fused_batch_norm(inputs, gamma, beta, self.epsilon)
+            if r is None:
+                return super().call(inputs, training=training, mask=mask)
+            y, mean, variance = r
+            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+            self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
+        else:
+            r = fused_batch_norm(inputs, gamma, beta, self.epsilon, self.moving_mean, self.moving_variance)
+            if r is None:
+                return super().call(inputs, training=training, mask=mask)
+            y = r[0]
+        return ops.cast(y, self.compute_dtype)

@@ -24,6 +24,7 @@ import warnings
 import keras
 import numpy as np
 from keras import layers, ops
+from .backend import BatchNormalization
 
 from . import backend
 from .errors import InpaintkitError, check_float, check_images, check_int
@@ -51,7 +52,7 @@ def _init():
 
 def _bn():
     # momentum 0.9 as in the reference code: moving averages settle within a short class run
-    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5,
+    return BatchNormalization(momentum=0.9, epsilon=1e-5,
                                      gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))
 
 

@@ -184,9 +184,16 @@ def classifier_features(classifier, images, layer: str = "pool5") -> np.ndarray:
 
 def frechet_table(results: dict, images, classifier) -> dict:
     """``{kind: {method: d}}``: Fréchet distance of each method's outputs to the real images."""
-    real = classifier_features(classifier, images)
-    return {kind: {name: frechet_distance(real, classifier_features(classifier, out))
-                   for name, out in per.items()} for kind, per in results["outputs"].items()}
+    images = check_images("images", images, batched=True)
+    keys = [(kind, name) for kind, per in results["outputs"].items() for name in per]
+    outs = [check_images(f"results['outputs'][{k!r}][{n!r}]", results["outputs"][k][n], batched=True) for k, n in keys]
+    feats = classifier_features(classifier, np.concatenate([images, *outs]))    # one batched pass for all
+    cuts = np.cumsum([len(images)] + [len(o) for o in outs])
+    real, parts = feats[:cuts[0]], np.split(feats[cuts[0]:], cuts[1:-1] - cuts[0])
+    table = {kind: {} for kind in results["outputs"]}
+    for (kind, name), f in zip(keys, parts):
+        table[kind][name] = frechet_distance(real, f)
+    return table
 
 
 def table(results: dict, metric: str = "hole_psnr", extra: dict | None = None, digits: int = 2) -> str:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 from keras import layers, ops
+from .backend import BatchNormalization
 
 from .errors import InpaintkitError, check_float, check_images, check_int
 
@@ -48,13 +49,13 @@ def _block(x, filters: int, stride: int, name: str):
     """A basic residual block: two 3×3 convolutions, BatchNorm, ReLU; a 1×1 projection when the shape changes."""
     shortcut = x
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=name + "_conv1")(x)
-    y = layers.BatchNormalization(momentum=0.9, name=name + "_bn1")(y)
+    y = BatchNormalization(momentum=0.9, name=name + "_bn1")(y)
     y = layers.ReLU(name=name + "_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name + "_conv2")(y)
-    y = layers.BatchNormalization(momentum=0.9, name=name + "_bn2")(y)
+    y = BatchNormalization(momentum=0.9, name=name + "_bn2")(y)
     if stride != 1 or int(x.shape[-1]) != filters:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=name + "_proj")(x)
-        shortcut = layers.BatchNormalization(momentum=0.9, name=name + "_proj_bn")(shortcut)
+        shortcut = BatchNormalization(momentum=0.9, name=name + "_proj_bn")(shortcut)
     return layers.ReLU(name=name + "_out")(layers.Add(name=name + "_add")([y, shortcut]))
 
 
@@ -71,7 +72,7 @@ def resnet(size: int = 64, n_classes: int = 7, width: float = 1.0, blocks: int =
     inp = keras.Input((size, size, 3), name="image")
     x = layers.Rescaling(2.0, offset=-1.0, name="normalize")(inp)      # [0, 1] -> [-1, 1], inside the model
     x = layers.Conv2D(_ch(STAGES[0], width), 3, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
-    x = layers.BatchNormalization(momentum=0.9, name="stem_bn")(x)
+    x = BatchNormalization(momentum=0.9, name="stem_bn")(x)
     x = layers.ReLU(name="stem_relu")(x)
     for s, filters in enumerate(STAGES):
         for b in range(blocks):

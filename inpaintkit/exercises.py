@@ -30,20 +30,48 @@ def unanswered(answer: Any) -> bool:
     return False
 
 
-def check(name: str, answer: Any, test: Callable[[Any], Any] | Any, hint: str = "") -> bool | None:
+class Verdict:
+    """What :func:`check` returns: ``ok`` is True, False or None (not yet); truthy only when passed.
+
+    A notebook shows nothing for it (the printed line is the feedback), so a ``check(...)`` that ends a
+    cell does not leave a stray ``True`` under it."""
+
+    __slots__ = ("ok",)
+
+    def __init__(self, ok: bool | None):
+        self.ok = ok
+
+    def __bool__(self) -> bool:
+        return self.ok is True
+
+    def __eq__(self, other) -> bool:
+        return self.ok == (other.ok if isinstance(other, Verdict) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.ok)
+
+    def __repr__(self) -> str:
+        return f"Verdict(ok={self.ok})"
+
+    def _ipython_display_(self) -> None:      # IPython: display nothing
+        pass
+
+
+def check(name: str, answer: Any, test: Callable[[Any], Any] | Any, hint: str = "") -> Verdict:
     """Check a student's ``answer`` and print one line.
 
     ``test`` is a function of the answer (called only once there is an answer) or a plain truth value.
     Prints ``✔ name``, ``✘ name: hint`` (also when the test raises: the error is shown), or
-    ``… not yet: name`` when the answer is still ``None``. Returns True, False or None (not yet).
+    ``… not yet: name`` when the answer is still ``None``. Returns a :class:`Verdict` whose ``ok`` is
+    True, False or None (not yet).
     """
     if unanswered(answer):
         print(f"{NOT_YET} {name}")
-        return None
+        return Verdict(None)
     try:
         ok = bool(test(answer) if callable(test) else test)
         problem = hint
     except Exception as err:                        # a wrong answer may have the wrong type or shape
         ok, problem = False, f"{type(err).__name__}: {err}".strip()
     print(f"{PASS} {name}" if ok else f"{FAIL} {name}" + (f": {problem}" if problem else ""))
-    return ok
+    return Verdict(ok)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 from keras import layers, ops
+from .backend import BatchNormalization
 
 from .errors import InpaintkitError, check_float, check_images, check_int
 
@@ -58,7 +59,7 @@ def _ch(n: int, width: float) -> int:
 
 def _conv(x, filters, kernel, name, stride=1):
     x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=name + "_conv")(x)
-    x = layers.BatchNormalization(momentum=0.9, name=name + "_bn")(x)
+    x = BatchNormalization(momentum=0.9, name=name + "_bn")(x)
     return layers.ReLU(name=name)(x)
 
 
@@ -149,6 +150,10 @@ def features(model: keras.Model, images, layer_names, batch_size: int = 128) -> 
     images = check_images("images", images)
     if images.ndim == 3:
         images = images[None]
-    ext = feature_extractor(model, layer_names)
+    key = (layer_names,) if isinstance(layer_names, str) else tuple(layer_names)
+    cache = model.__dict__.setdefault("_inpaintkit_extractors", {})   # one sub-model per layer list, not per call
+    if key not in cache:
+        cache[key] = feature_extractor(model, layer_names)
+    ext = cache[key]
     parts = [ext(images[i:i + batch_size], training=False) for i in range(0, len(images), batch_size)]
     return {k: np.concatenate([np.asarray(ops.convert_to_numpy(p[k])) for p in parts]) for k in parts[0]}

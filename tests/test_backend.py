@@ -51,3 +51,36 @@ def test_train_step_learns_and_updates_batchnorm(name):
     assert r["last"] < 0.5 * r["first"], r
     assert r["bn_moved"] > 1e-4, "BatchNorm moving statistics did not update"
     assert r["zmax"] <= 1.0 + 1e-6, "post_update clip did not run"
+
+
+def test_fused_batch_norm_is_keras_batch_norm():
+    """backend.BatchNormalization (one fused kernel on TensorFlow) gives Keras's layer's outputs,
+    moving statistics and gradients, in training and inference mode (run on the active backend)."""
+    import keras
+    import numpy as np
+    from inpaintkit import backend
+    x = np.random.default_rng(0).normal(2.0, 3.0, size=(4, 6, 6, 5)).astype("float32")
+    ref, fused = keras.layers.BatchNormalization(momentum=0.9), backend.BatchNormalization(momentum=0.9)
+    for layer in (ref, fused):
+        layer.build(x.shape)
+        layer.gamma.assign(np.linspace(0.5, 2.0, 5).astype("float32"))
+        layer.beta.assign(np.arange(5, dtype="float32"))
+    for training in (True, False):
+        a, b = (backend.to_numpy(keras.ops.stop_gradient(layer(x, training=training))) for layer in (ref, fused))
+        np.testing.assert_allclose(b, a, atol=1e-5)
+    for attr in ("moving_mean", "moving_variance"):
+        np.testing.assert_allclose(backend.to_numpy(getattr(fused, attr)), backend.to_numpy(getattr(ref, attr)),
+                                   rtol=1e-6, atol=1e-6)
+    assert np.abs(backend.to_numpy(fused.moving_mean)).max() > 0.1      # the statistics did move
+    w = np.random.default_rng(1).normal(size=x.shape).astype("float32")    # a weighting that does not
+    for training in (True, False):                                           # cancel in BN's gradient
+        grads = []
+        for layer in (ref, fused):
+            v = keras.Variable(x)
+            def loss_fn(layer=layer, v=v, training=training):
+                y = layer(v, training=training)
+                return keras.ops.sum(y * keras.ops.convert_to_tensor(w)), {}
+            before = backend.to_numpy(v).copy()
+            backend.train_step(loss_fn, [v], keras.optimizers.SGD(1.0), jit=False, split_batch=False)()
+            grads.append(before - backend.to_numpy(v))
+        np.testing.assert_allclose(grads[1], grads[0], rtol=1e-4, atol=1e-5 * np.abs(grads[0]).max())

@@ -31,3 +31,50 @@ def test_time_latent_search_times_one_compiled_step():
     secs, first = benchmarking.time_latent_search(search, images, masks.batch("center_box", 3, 16), 2,
                                                   repeats=2, max_seconds=600)
     assert secs["repeats"] == 2 and secs["median_s"] > 0 and first > 0
+
+
+def test_cpu_info_reads_model_flags_and_bf16(monkeypatch, tmp_path):
+    from inpaintkit import cpu
+    fake = tmp_path / "cpuinfo"
+    fake.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R45\nflags\t\t: fpu sse avx2 fma avx512f avx512_bf16\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda p, *a, **k: real_open(fake if p == "/proc/cpuinfo" else p, *a, **k))
+    info = cpu.cpu_info()
+    assert info["model"] == "AMD EPYC 9R45" and info["flags"] == ["avx2", "fma", "avx512f", "avx512_bf16"]
+    assert info["bf16_units"] and cpu.has_bf16()
+    fake.write_text("model name\t: Some CPU\nflags\t\t: fpu avx2 fma\n")
+    assert not cpu.has_bf16() and cpu.cpu_info()["flags"] == ["avx2", "fma"]
+
+
+def test_side_by_side_benchmark_runs_both_sides_and_records_the_cpu(tmp_path):
+    """benchmarks/bench_glcic_vs_torch.py at toy size: every side timed in each round, the paired ratio,
+    the CPU; the plain-PyTorch reference is the paper's 17-layer network."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    import pytest
+    torch = pytest.importorskip("torch")
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "benchmarks"))
+    try:
+        import glcic_torch_reference as ref
+    finally:
+        sys.path.pop(0)
+    net = ref.CompletionNet(1.0)
+    assert ref.parameters(net) == 6_066_179 + 5_952          # the paper's 6.07 M (the kit's count too)
+    assert tuple(net(torch.zeros(1, 4, 64, 64)).shape) == (1, 3, 64, 64)
+    holes = ref.box_holes(5, 32, __import__("numpy").random.default_rng(0))
+    assert holes.shape == (5, 1, 32, 32) and all(12 <= h.sum() ** 0.5 <= 16 for h in holes[:, 0])
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_glcic_vs_torch.py"), "--sides", "ref", "kit",
+                        "--sizes", "16", "--width", "0.125", "--batch", "2", "--steps", "1", "--rounds", "2",
+                        "--warmup", "1", "--pause", "0", "--out", str(out)],
+                       env=dict(os.environ, INPAINTKIT_NO_PROGRESS="1"), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = json.loads(out.read_text())
+    sides = d["results"][0]["sides"]
+    assert set(sides) == {"ref", "kit"} and all(len(s["rounds"]) == 2 for s in sides.values())
+    assert sides["ref"]["ratio_to_ref"] == 1.0 and sides["kit"]["ratio_to_ref"] > 0
+    assert sides["kit"]["worker"]["backend"] == "tensorflow" and "model" in d["cpu"] and "flags" in d["cpu"]

@@ -506,3 +506,41 @@ def test_clone_copies_weights_and_how_the_network_is_run_and_is_independent():
     assert any(np.abs(w).sum() > 0 for w in a.get_weights())
     with pytest.raises(InpaintkitError, match="model"):
         cm.clone("glcic_photos")
+
+
+def test_dilated_convolution_rewrite_equals_keras_and_loads_plain_conv2d_weights(tmp_path, monkeypatch):
+    """completion.Conv2D (dilated rows: taps that only see the zero padding skipped, the rest as a sum of
+    shifted 1x1 products where the backend's kernel is slow) gives Keras's Conv2D's outputs and
+    gradients, and reads weights saved from a network of plain keras Conv2D layers."""
+    import keras
+    from inpaintkit import backend
+    from inpaintkit.glcic import completion as cm
+    rng = np.random.default_rng(0)
+    net = cm.completion_network(64, 0.125)
+    x = rng.uniform(size=(2, 64, 64, 4)).astype("float32")
+    dil = net.get_layer("dilated10")
+    assert dil.dilation_rate == (16, 16)
+
+    def outputs_and_grad():
+        v = keras.Variable(x)
+        y = backend.to_numpy(keras.ops.stop_gradient(net(x, training=False)))
+        before = backend.to_numpy(v).copy()
+        backend.train_step(lambda: (keras.ops.sum(net(v, training=False) * keras.ops.convert_to_tensor(x[..., :3])), {}),
+                           [v], keras.optimizers.SGD(1.0), jit=False, split_batch=False)()
+        return y, before - backend.to_numpy(v)
+
+    y_new, g_new = outputs_and_grad()
+    monkeypatch.setattr(cm.Conv2D, "convolution_op", keras.layers.Conv2D.convolution_op)
+    y_ref, g_ref = outputs_and_grad()
+    np.testing.assert_allclose(y_new, y_ref, atol=1e-5)
+    np.testing.assert_allclose(g_new, g_ref, rtol=1e-3, atol=1e-3 * np.abs(g_ref).max())
+    # a network built from plain keras.layers.Conv2D saves weights that load into the kit's
+    monkeypatch.setattr(cm, "Conv2D", keras.layers.Conv2D)
+    plain = cm.completion_network(64, 0.125)
+    assert type(plain.get_layer("dilated10")) is keras.layers.Conv2D
+    plain.save_weights(str(tmp_path / "p.weights.h5"))
+    monkeypatch.undo()
+    kit = cm.completion_network(64, 0.125)
+    kit.load_weights(str(tmp_path / "p.weights.h5"))
+    for a, b in zip(plain.get_weights(), kit.get_weights()):
+        np.testing.assert_array_equal(a, b)

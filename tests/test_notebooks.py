@@ -5,6 +5,7 @@ on the quick preset with the default TensorFlow backend; these tests add what nb
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,8 +63,10 @@ def test_notebook_runs_on_pytorch(name, tmp_path):
     if not nb.exists():
         pytest.fail(f"{nb.name} is missing")
     env = dict(os.environ, KERAS_BACKEND="torch", INPAINTKIT_PRESET="quick")
-    out = subprocess.run([sys.executable, "-m", "inpaintkit", "run", str(nb), "--preset", "quick",
-                          "--backend", "torch", "--out-dir", str(tmp_path)],
+    copy = tmp_path / nb.name            # run in its own folder: its runs/ never meets the TensorFlow run's
+    shutil.copy(nb, copy)
+    out = subprocess.run([sys.executable, "-m", "inpaintkit", "run", str(copy), "--preset", "quick",
+                          "--backend", "torch", "--out-dir", str(tmp_path / "out")],
                          env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert (tmp_path / nb.name).exists()
+    assert (tmp_path / "out" / nb.name).exists()

@@ -69,12 +69,12 @@ def n_checks(source: str) -> int:
 # --- the helper -----------------------------------------------------------------------------------
 
 def test_check_prints_not_yet_pass_and_fail(capsys):
-    assert check("a", None, lambda a: 1 / 0) is None
-    assert check("b", (1, None), True) is None
-    assert check("c", 3, lambda a: a == 3) is True
-    assert check("d", 3, lambda a: a == 4, "add one") is False
-    assert check("e", "x", lambda a: a + 1) is False            # a wrong type is a ✘, not an exception
-    assert check("f", [1, 2], False) is False
+    assert check("a", None, lambda a: 1 / 0).ok is None
+    assert check("b", (1, None), True).ok is None
+    assert check("c", 3, lambda a: a == 3).ok is True
+    assert check("d", 3, lambda a: a == 4, "add one").ok is False
+    assert check("e", "x", lambda a: a + 1).ok is False            # a wrong type is a ✘, not an exception
+    assert check("f", [1, 2], False).ok is False
     lines = capsys.readouterr().out.splitlines()
     assert lines[:4] == [f"{NOT_YET} a", f"{NOT_YET} b", f"{PASS} c", f"{FAIL} d: add one"]
     assert lines[4].startswith(f"{FAIL} e: TypeError") and lines[5] == f"{FAIL} f"

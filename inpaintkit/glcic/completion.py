@@ -19,6 +19,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 from keras import layers, ops
+from ..backend import BatchNormalization
 
 from ..errors import InpaintkitError, check_float, check_int
 
@@ -44,6 +45,45 @@ LAYERS = (
 )
 
 DEFAULT_MEAN_PIXEL = (0.5, 0.5, 0.5)
+
+
+@keras.saving.register_keras_serializable("inpaintkit")
+class Conv2D(layers.Conv2D):
+    r"""Keras's ``Conv2D``; with ``dilation_rate=d, padding="same"`` (same weights, same outputs up to
+    float rounding) computed as :math:`y = \sum_{(i,j)} \mathrm{shift}_{(i-r)d,\,(j-r)d}(x)\,W_{ij}`: one
+    1x1 product per kernel tap on a shifted copy of the zero-padded input.
+
+    * Taps whose shift is at least the feature map's side only ever read the zero padding: they are
+      skipped. At 64² the map C dilates is 16², so the dilation-16 layer of the paper is, exactly, a
+      1x1 convolution there (its receptive-field gain appears from 128² on).
+    * Otherwise the sum is used only where the backend's own dilated kernel is slower
+      (:func:`inpaintkit.backend.slow_native_dilation`: TensorFlow on a CPU at dilation >= 4).
+
+    It keeps Keras's class name on purpose: a ``.weights.h5`` file names each layer's weights by its
+    class (``conv2d_7``), so networks saved with plain ``Conv2D`` layers load into this one unchanged.
+    """
+
+    def convolution_op(self, inputs, kernel):
+        d, k = self.dilation_rate[0], self.kernel_size[0]
+        if (self.strides != (1, 1) or self.padding != "same" or self.data_format != "channels_last" or d == 1
+                or self.dilation_rate[1] != d or self.kernel_size[1] != k or k % 2 == 0 or self.groups != 1):
+            return super().convolution_op(inputs, kernel)
+        from .. import backend
+        r = k // 2
+        h, w = inputs.shape[1], inputs.shape[2]
+        taps = [(i, j) for i in range(k) for j in range(k)
+                if (h is None or abs(i - r) * d < h) and (w is None or abs(j - r) * d < w)]
+        if len(taps) == k * k and not backend.slow_native_dilation(d):
+            return super().convolution_op(inputs, kernel)
+        pad = max(max(abs(i - r), abs(j - r)) for i, j in taps) * d
+        xp = ops.pad(inputs, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) if pad else inputs
+        hh, ww = (ops.shape(inputs)[1] if h is None else h), (ops.shape(inputs)[2] if w is None else w)
+        out = None
+        for i, j in taps:
+            a, b = pad + (i - r) * d, pad + (j - r) * d
+            term = ops.einsum("bhwc,cf->bhwf", xp[:, a:a + hh, b:b + ww, :], kernel[i, j])
+            out = term if out is None else out + term
+        return out
 
 
 def scaled(channels: int, width: float) -> int:
@@ -78,10 +118,11 @@ def completion_network(size: int | None = None, width: float = 1.0, dilation: bo
             break
         if kind == "deconv":
             x = layers.Conv2DTranspose(scaled(c, width), k, strides=s, padding="same", name=f"deconv{i}")(x)
+        elif d > 1:
+            x = Conv2D(scaled(c, width), k, dilation_rate=d, padding="same", name=f"dilated{i}")(x)
         else:
-            x = layers.Conv2D(scaled(c, width), k, strides=s, dilation_rate=d, padding="same",
-                              name=f"{'dilated' if d > 1 else 'conv'}{i}")(x)
-        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
+            x = layers.Conv2D(scaled(c, width), k, strides=s, padding="same", name=f"conv{i}")(x)
+        x = BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
         x = layers.ReLU(name=f"relu{i}")(x)
     model = keras.Model(inp, x, name=name)
     model.mean_pixel = tuple(float(v) for v in (DEFAULT_MEAN_PIXEL if mean_pixel is None else mean_pixel))

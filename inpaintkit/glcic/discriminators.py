@@ -15,6 +15,7 @@ import math
 
 import keras
 from keras import layers, ops
+from ..backend import BatchNormalization
 
 from ..errors import InpaintkitError, check_float, check_int
 
@@ -35,7 +36,7 @@ def _branch(x, n: int, width: float, prefix: str):
     for i in range(n):
         c = CHANNELS[min(i, len(CHANNELS) - 1)]
         x = layers.Conv2D(_scaled(c, width), 5, strides=2, padding="same", name=f"{prefix}_conv{i + 1}")(x)
-        x = layers.BatchNormalization(momentum=0.9, name=f"{prefix}_bn{i + 1}")(x)
+        x = BatchNormalization(momentum=0.9, name=f"{prefix}_bn{i + 1}")(x)
         x = layers.ReLU(name=f"{prefix}_relu{i + 1}")(x)
     x = layers.Flatten(name=f"{prefix}_flatten")(x)
     return layers.Dense(1024, name=f"{prefix}_fc")(x)

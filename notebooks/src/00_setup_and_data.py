@@ -208,7 +208,7 @@ show_images(raw + list(xs), ["photo"] * 4 + [names[i] for i in ys], ncols=4, siz
 try:
     stanford_cars.load("/no/such/folder")
 except InpaintkitError as e:
-    print(str(e).splitlines()[0])
+    print(e)
 
 # %% [markdown]
 # ## 7. Any folder of images

@@ -138,7 +138,9 @@ plt.show()
 # %% [markdown]
 # ## 4. A forward pass on masked images
 # An untrained C gives a flat colour; the composite keeps the known pixels. The shipped toy-car C
-# (trained by `scripts/train_glcic.py`, see notebooks 03–05) continues the scene.
+# (trained by `scripts/train_glcic.py`, see notebooks 03–05) fills each hole with the colours around
+# it: sky and cloud above the cars, road and grass below; where the hole covers part of a car it gives
+# a dark blur, not a sharp car. What the training phases change is the subject of notebooks 03–05.
 
 # %%
 S = P.glcic_size

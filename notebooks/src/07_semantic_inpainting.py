@@ -128,8 +128,8 @@ for i in range(min(N, 3)):
 show_images(rows, ["input"] + [f"it {k}" for k, _ in result.snapshots] + ["blended"], ncols=len(result.snapshots) + 2, size=1.1);
 
 # %% [markdown]
-# **Restarts.** Different starting codes land in different local minima; the loss picks one. Row $i$:
-# every restart of image $i$ with its final loss (★ = kept).
+# **Restarts.** Different starting codes land in different local minima; the loss picks one. Below:
+# every restart of image `i` (the first image) with its final loss (★ = kept); set `i` to see another.
 
 # %%
 i = 0
