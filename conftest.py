@@ -1,5 +1,24 @@
-"""pytest runs the notebooks (nbval) and the unit tests on the `quick` preset unless told otherwise."""
+"""pytest runs the notebooks (nbval) and the unit tests on the `quick` preset unless told otherwise.
+
+It runs on two processes (pytest-xdist, ``-n 2`` in pyproject.toml; ``-n 0`` for one).
+
+CI has two cores and about half of the suite's time is single-threaded (interpreter and TensorFlow
+start-ups, kernels starting, Python between small steps), so two workers finish it in less time.
+What must stay together:
+
+* the notebooks under nbval: one kernel per notebook runs its cells in order, and 04/05 read the
+  checkpoints 03/04 leave in ``notebooks/runs``. They form one group, scheduled first (the longest);
+* tests sharing a module-scoped fixture (the JupyterLab server of ``test_browser.py``).
+
+PyTorch's OpenMP threads spin-wait for each other: next to another busy process on two cores a
+two-thread PyTorch step runs many times slower (docs/benchmarks.md). Under two workers idle OpenMP
+threads therefore sleep instead (``OMP_WAIT_POLICY=PASSIVE``, inherited by subprocesses and kernels).
+(``OMP_NUM_THREADS=1`` would do it too, but PyTorch 2.13's CPU backward of the evaluator's ResNet
+crashes with it: SIGSEGV in ``autograd.grad``.)
+"""
 import os
+
+import pytest
 
 os.environ.setdefault("INPAINTKIT_PRESET", "quick")
 os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
@@ -37,3 +56,32 @@ def _ignore_tf_noise_in_nbval():
 
 
 _ignore_tf_noise_in_nbval()
+
+
+TOGETHER = {"test_browser.py": "browser"}     # test modules whose tests share a module-scoped fixture
+
+
+def pytest_configure(config):
+    if os.environ.get("PYTEST_XDIST_WORKER") and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def _scope(nodeid: str) -> str:
+    """The unit of work one worker runs in order: every notebook cell together, a TOGETHER module
+    together, any other test alone."""
+    path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        return "notebooks"
+    return TOGETHER.get(os.path.basename(path), nodeid)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's ``loadscope`` scheduling with the units of :func:`_scope` (its ``xdist_group`` marks
+    do not reach pytest 9's node ids). Units go out largest first: the notebooks start at once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return _scope(nodeid)
+
+    return Scheduling(config, log)

@@ -16,7 +16,8 @@ Sides (``name[:key=value,...]``):
   ``kit``        the kit's ``glcic.phases.Phase1`` on TensorFlow, its defaults; keys: ``jit=0|1``,
                  ``onednn=0|1``, ``threads=N``, ``inter=N`` (inter-op threads), ``precision=float32|
                  mixed_bfloat16``, ``optimizer=adadelta``, ``bn=keras`` (Keras's own BatchNormalization
-                 in place of the kit's fused one)
+                 in place of the kit's fused one), ``dil=native`` (the backend's dilated convolution in
+                 place of the kit's; with both: the kit before issue 18)
   ``kit-torch``  the same on Keras's PyTorch backend (keys as ``kit``; ``threads`` sets torch's)
 """
 from __future__ import annotations
@@ -83,6 +84,8 @@ def worker(spec: str, size: int, width: float, batch: int, warmup: int) -> None:
         from inpaintkit.glcic import completion, phases
         if o.get("bn") == "keras":              # Keras's composite BatchNormalization instead of the fused one
             backend.BatchNormalization.call = keras.layers.BatchNormalization.call
+        if o.get("dil") == "native":            # the backend's own dilated convolution for every tap
+            completion.Conv2D.convolution_op = keras.layers.Conv2D.convolution_op
         kw = {} if "jit" not in o else {"jit": o["jit"] == "1"}
         trainer = phases.Phase1(completion.completion_network(size, width), images, batch_size=batch,
                                 show=False, **kw)

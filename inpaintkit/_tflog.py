@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.abc
+import logging
 import os
 import re
 import sys
@@ -91,8 +92,20 @@ class _QuietImport(importlib.abc.MetaPathFinder):
         return None
 
 
+class _NoRetracingHint(logging.Filter):
+    """Drops TensorFlow's "N out of the last M calls to <function ...> triggered tf.function retracing"
+    warning: the notebooks build a new search per experiment on purpose, and the hint (a paragraph of
+    advice for production code) only clutters a student's output. Every other warning passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 def install() -> None:
     """Set ``TF_CPP_MIN_LOG_LEVEL`` and quieten the first ``import tensorflow`` (see the module's doc)."""
+    tf_logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _NoRetracingHint) for f in tf_logger.filters):
+        tf_logger.addFilter(_NoRetracingHint())
     level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if level == "0" or "tensorflow" in sys.modules:
         return

@@ -250,6 +250,29 @@ def threads() -> int:
         return os.cpu_count() or 1
 
 
+# ----- numeric precision -------------------------------------------------------------------------
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+
+
+def auto_precision() -> str:
+    """``"mixed_bfloat16"`` where bf16 is computed in hardware by the CPU that trains (AVX512-BF16 or
+    AMX, :func:`inpaintkit.cpu.has_bf16`, no GPU in use), else ``"float32"``. Without those units
+    bfloat16 is emulated and slower than float32 (docs/benchmarks.md, *Levers*)."""
+    from .cpu import has_bf16
+    return "mixed_bfloat16" if has_bf16() and not accelerators() else "float32"
+
+
+def set_precision(precision: str = "auto") -> str:
+    """Set Keras's global dtype policy before models are built: ``"float32"``, ``"mixed_bfloat16"``
+    (weights and losses in float32, layer computation in bfloat16) or ``"auto"`` (:func:`auto_precision`).
+    Returns the policy now in force."""
+    if precision not in PRECISIONS:
+        raise InpaintkitError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
+    name = auto_precision() if precision == "auto" else precision
+    keras.mixed_precision.set_global_policy(name)
+    return name
+
+
 # ----- convolutions with large dilation ---------------------------------------------------------
 
 def slow_native_dilation(dilation: int) -> bool:

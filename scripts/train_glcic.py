@@ -73,6 +73,9 @@ def main(argv=None):
                    help="C's weights shipped as their exponential moving average over phases 1 and 3 "
                         "(momentum BETA, e.g. 0.99; not in the paper)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="float32",
+                   help="float32 (default), mixed_bfloat16, or auto: bfloat16 where the CPU computes it in "
+                        "hardware (AVX512-BF16/AMX), float32 elsewhere (docs/benchmarks.md, Levers)")
     p.add_argument("--alpha", type=float, default=None, help="GAN weight (default 0.0004, the paper's)")
     p.add_argument("--out", default=None, help="default inpaintkit/weights/glcic_<data>.weights.h5")
     p.add_argument("--run-dir", default=None)
@@ -122,6 +125,9 @@ def main(argv=None):
     print(f"{name}: {len(train)} training images {size}², preset {P.name}, steps {steps}, "
           f"data in {time.time() - t0:.0f}s", flush=True)
 
+    precision = backend.set_precision(a.precision)
+    print(f"precision {precision}" + (f" (auto on {'a CPU with' if precision != 'float32' else 'no'} bf16 units)"
+                                      if a.precision == "auto" else ""), flush=True)
     backend.seed(a.seed)
     mean = cm.mean_pixel_of(train)
     C = cm.completion_network(size + 2 * a.context_pad, P.glcic_width, mean_pixel=mean, context_pad=a.context_pad)
@@ -133,7 +139,7 @@ def main(argv=None):
     # what a resumed run must share with its checkpoints (--steps may grow, shipping options change)
     kw["config"] = {"--data": a.data, "--preset": P.name, "--size": size, "--n-train": n_train, "--masks": a.masks,
                     "--init": a.init, "--lr": lr, "--context-pad": a.context_pad, "--ema": a.ema, "--seed": a.seed,
-                    "--alpha": alpha, "--anneal": anneal}
+                    "--alpha": alpha, "--anneal": anneal, "--precision": precision}
     every = max(50, P.checkpoint_every)
     # wall time accumulates over interrupted + resumed runs of the same command (run_dir/wall.json)
     run_dir.mkdir(parents=True, exist_ok=True)
