@@ -78,3 +78,37 @@ def test_side_by_side_benchmark_runs_both_sides_and_records_the_cpu(tmp_path):
     assert set(sides) == {"ref", "kit"} and all(len(s["rounds"]) == 2 for s in sides.values())
     assert sides["ref"]["ratio_to_ref"] == 1.0 and sides["kit"]["ratio_to_ref"] > 0
     assert sides["kit"]["worker"]["backend"] == "tensorflow" and "model" in d["cpu"] and "flags" in d["cpu"]
+
+
+def test_precision_auto_follows_the_cpu_and_bad_names_are_refused(monkeypatch):
+    import keras
+    import pytest
+    from inpaintkit import backend, cpu
+    from inpaintkit.errors import InpaintkitError
+    with pytest.raises(InpaintkitError, match="precision: expected one of"):
+        backend.set_precision("half")
+    monkeypatch.setattr(cpu, "has_bf16", lambda: False)
+    assert backend.auto_precision() == "float32"
+    monkeypatch.setattr(cpu, "has_bf16", lambda: True)
+    assert backend.auto_precision() == ("float32" if backend.accelerators() else "mixed_bfloat16")
+    try:
+        assert backend.set_precision("float32") == "float32"
+        assert keras.mixed_precision.global_policy().name == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_phase1_runs_under_mixed_bfloat16():
+    """The losses stay float32 (C's output is cast), so a bf16 step runs and its loss is finite."""
+    import keras
+    import numpy as np
+    from inpaintkit import backend
+    from inpaintkit.glcic import completion, phases
+    try:
+        backend.set_precision("mixed_bfloat16")
+        x = np.random.default_rng(0).uniform(size=(8, 16, 16, 3)).astype("float32")
+        t = phases.Phase1(completion.completion_network(16, 0.125), x, batch_size=4, show=False)
+        logs = t.one_step(0)
+        assert np.isfinite(logs["loss"]) and t.C.layers[1].compute_dtype == "bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

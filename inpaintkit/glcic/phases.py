@@ -174,7 +174,7 @@ class _Trainer:
 
     def fill(self, x, m, training: bool):
         """C on a (mirror-padded) batch, cropped back: ``(C's output, x, M)`` at the image size."""
-        out = self.C(prepare_input(x, m, self.mean_pixel), training=training)
+        out = ops.cast(self.C(prepare_input(x, m, self.mean_pixel), training=training), "float32")  # losses in float32
         p = self.context_pad
         return crop_center(out, p), crop_center(x, p), crop_center(m, p)
 
@@ -274,7 +274,7 @@ class _Adversarial(_Trainer):
         """D's logits on real and fake images, one batch so BatchNorm sees both."""
         images = ops.concatenate([real, fake], 0)
         patches = ops.concatenate([crop(real, corners_real, self.patch), crop(fake, corners_fake, self.patch)], 0)
-        logits = self.D([images, patches], training=True)
+        logits = ops.cast(self.D([images, patches], training=True), "float32")    # (under mixed precision too)
         n = ops.shape(real)[0]
         return logits[:n], logits[n:]
 
