@@ -18,7 +18,6 @@ crashes with it: SIGSEGV in ``autograd.grad``.)
 """
 import os
 
-import pytest
 
 os.environ.setdefault("INPAINTKIT_PRESET", "quick")
 os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")

@@ -1,34 +1,32 @@
 """One 3x3 convolution with dilation 2/4/8/16 (256 -> 256 channels, batch 16, a 16² map: the dilated
 layers of GLCIC's completion network at 64²), forward + backward, on the active backend: the backend's own
 dilated kernel against the sum of shifted 1x1 products that ``inpaintkit.glcic.completion.Conv2D`` uses
-(``concat``: one product of the stacked shifts; ``sum``: one product per tap; ``nodrop``: without
-skipping the taps that only read zero padding). Prints one JSON line {case: [ms, max |difference|]}.
+(``sum``: the kit's own ``completion.shifted_products``; ``concat``: one product of the stacked shifts,
+the alternative it was chosen over; ``nodrop``: without skipping the taps that only read zero padding). Prints one JSON line {case: [ms, max |difference|]}.
 
     python benchmarks/bench_dilated_conv.py [SIDE]
     KERAS_BACKEND=torch python benchmarks/bench_dilated_conv.py
 """
 import os, sys, time, statistics, json
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import numpy as np, keras
-from keras import ops, layers
+from keras import ops
+from inpaintkit.glcic.completion import dilation_taps, shifted_products
 B=16; side=int(sys.argv[1]) if len(sys.argv)>1 else 16; C=256
 def im2col(x, kernel, d, drop=True, mode="concat"):
-    k = kernel.shape[0]; r = k//2
-    h, w = x.shape[1], x.shape[2]
-    taps = [(i, j) for i in range(k) for j in range(k) if not drop or (abs(i-r)*d < h and abs(j-r)*d < w)]
+    """The shifted products as one matrix product over the stacked shifts (``concat``), or the kit's sum."""
+    k, h, w = kernel.shape[0], x.shape[1], x.shape[2]
+    taps = dilation_taps(k, d, h, w) if drop else dilation_taps(k, d)
+    if mode != "concat":
+        return shifted_products(x, kernel, d, taps)
+    r = k // 2
     pad = max(max(abs(i-r), abs(j-r)) for i,j in taps) * d
     xp = ops.pad(x, [[0,0],[pad,pad],[pad,pad],[0,0]]) if pad else x
     cols = [xp[:, pad+(i-r)*d: pad+(i-r)*d+h, pad+(j-r)*d: pad+(j-r)*d+w, :] for i,j in taps]
-    if mode == "concat":
-        p = ops.concatenate(cols, -1) if len(cols)>1 else cols[0]
-        km = ops.concatenate([kernel[i, j] for i,j in taps], 0) if len(taps)>1 else kernel[taps[0][0], taps[0][1]]
-        y = ops.reshape(ops.matmul(ops.reshape(p, (-1, p.shape[-1])), km), (-1, h, w, kernel.shape[-1]))
-    else:
-        y = None
-        for (i,j), c in zip(taps, cols):
-            t = ops.reshape(ops.matmul(ops.reshape(c, (-1, c.shape[-1])), kernel[i, j]), (-1, h, w, kernel.shape[-1]))
-            y = t if y is None else y + t
-    return y
+    p = ops.concatenate(cols, -1) if len(cols)>1 else cols[0]
+    km = ops.concatenate([kernel[i, j] for i,j in taps], 0) if len(taps)>1 else kernel[taps[0][0], taps[0][1]]
+    return ops.reshape(ops.matmul(ops.reshape(p, (-1, p.shape[-1])), km), (-1, h, w, kernel.shape[-1]))
 def timeit(fn, n=5):
     fn(); fn(); ts=[]
     for _ in range(n):

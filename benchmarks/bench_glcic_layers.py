@@ -7,6 +7,7 @@ framework loses time to the other (docs/benchmarks.md, *Where the time goes*). O
 """
 import os, sys, time, statistics, json
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 which = sys.argv[1]; size = int(sys.argv[2]) if len(sys.argv) > 2 else 64
 B = 16
 TABLE = [("conv",5,1,1,64,4),("conv",3,1,2,128,64),("conv",3,1,1,128,128),("conv",3,1,2,256,128),("conv",3,1,1,256,256),
@@ -35,7 +36,6 @@ if which == "tf":
             return t.gradient(loss,[x]+L.trainable_weights)
         res[f"{kind}{k}s{s} {cin}->{c} @{side}"]=timeit(lambda: [g.numpy() for g in f(x)][0])
     bn=keras.layers.BatchNormalization(); x=tf.random.uniform((B,size//4,size//4,256)); bn.build(x.shape)
-    import sys as _s, pathlib as _p; _s.path.insert(0, str(_p.Path(__file__).resolve().parents[1]))
     from inpaintkit.backend import BatchNormalization as FBN
     fbn=FBN(); fbn.build(x.shape)
     for name,l in (("bn keras",bn),("bn fused",fbn)):

@@ -57,11 +57,7 @@ def worker(spec: str, size: int, width: float, batch: int, warmup: int) -> None:
                               channels_last=o.get("channels_last") == "1")
         info = {"threads": torch.get_num_threads(), "torch": torch.__version__}
         run = step
-
-        def host(i):                     # what the step does in NumPy before the network runs
-            rng = np.random.default_rng((0, i))
-            step.images[torch.from_numpy(rng.integers(0, len(step.images), batch))]
-            ref.box_holes(batch, size, rng)
+        host = step.batch                # images and holes drawn in NumPy
     else:
         if name == "kit":
             os.environ["KERAS_BACKEND"] = "tensorflow"
@@ -116,11 +112,6 @@ def worker(spec: str, size: int, width: float, batch: int, warmup: int) -> None:
 
 
 # ----- parent ----------------------------------------------------------------------------------
-def cpu() -> dict:
-    from inpaintkit.cpu import cpu_info
-    return cpu_info()
-
-
 class Side:
     def __init__(self, spec, size, a):
         env = dict(os.environ, PYTHONPATH=f"{HERE}{os.pathsep}{HERE.parent}", INPAINTKIT_NO_PROGRESS="1",
@@ -157,10 +148,11 @@ class Side:
 
 def compare(size: int, a) -> dict:
     import statistics
-    sides = [Side(s, size, a) for s in a.sides]
+    sides = []
     try:
-        for s in sides:          # warm-ups one after another, not competing for the cores
-            s.ready()
+        for spec in a.sides:     # started and warmed up one after another, not competing for the cores
+            sides.append(Side(spec, size, a))
+            sides[-1].ready()
         rates = {s.spec: [] for s in sides}
         for r in range(a.rounds):
             order = sides[r % len(sides):] + sides[:r % len(sides)]
@@ -202,7 +194,8 @@ def main(argv=None):
         parse_side(s)
     t0 = time.time()
     results = [compare(size, a) for size in a.sizes]
-    report = {"benchmark": "glcic_phase1_vs_plain_pytorch", "cpu": cpu(), "python": platform.python_version(),
+    from inpaintkit.cpu import cpu_info
+    report = {"benchmark": "glcic_phase1_vs_plain_pytorch", "cpu": cpu_info(), "python": platform.python_version(),
               "config": {"width": a.width, "batch": a.batch, "steps": a.steps, "rounds": a.rounds, "warmup": a.warmup},
               "results": results, "load_avg_1min_end": round(os.getloadavg()[0], 2),
               "wall_s": round(time.time() - t0, 1), "when": time.strftime("%Y-%m-%d %H:%M")}

@@ -63,7 +63,7 @@ class Phase1Step:
 
     def __init__(self, net: nn.Module, images: np.ndarray, batch: int = 16, lr: float = 1e-3,
                  optimizer: str = "adam", channels_last: bool = False, seed: int = 0):
-        self.net, self.batch, self.seed = net.train(), batch, seed
+        self.net, self.batch_size, self.seed = net.train(), batch, seed
         self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))   # NCHW
         self.mean = self.images[:2000].mean((0, 2, 3)).view(1, 3, 1, 1)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -72,10 +72,14 @@ class Phase1Step:
         self.opt = (torch.optim.Adadelta(net.parameters()) if optimizer == "adadelta"
                     else torch.optim.Adam(net.parameters(), lr=lr))
 
-    def __call__(self, step: int) -> float:
+    def batch(self, step: int):
+        """The images and holes of step ``step`` (NCHW), drawn in NumPy: the host work of a step."""
         rng = np.random.default_rng((self.seed, step))
-        x = self.images[torch.from_numpy(rng.integers(0, len(self.images), self.batch))]
-        m = torch.from_numpy(box_holes(self.batch, x.shape[-1], rng))
+        x = self.images[torch.from_numpy(rng.integers(0, len(self.images), self.batch_size))]
+        return x, torch.from_numpy(box_holes(self.batch_size, x.shape[-1], rng))
+
+    def __call__(self, step: int) -> float:
+        x, m = self.batch(step)
         inp = torch.cat([x * (1 - m) + self.mean * m, m], 1).contiguous(memory_format=self.memory_format)
         out = self.net(inp)
         loss = ((m * (out - x)) ** 2).mean()

@@ -69,21 +69,36 @@ class Conv2D(layers.Conv2D):
                 or self.dilation_rate[1] != d or self.kernel_size[1] != k or k % 2 == 0 or self.groups != 1):
             return super().convolution_op(inputs, kernel)
         from .. import backend
-        r = k // 2
         h, w = inputs.shape[1], inputs.shape[2]
-        taps = [(i, j) for i in range(k) for j in range(k)
-                if (h is None or abs(i - r) * d < h) and (w is None or abs(j - r) * d < w)]
+        taps = dilation_taps(k, d, h, w)
         if len(taps) == k * k and not backend.slow_native_dilation(d):
             return super().convolution_op(inputs, kernel)
-        pad = max(max(abs(i - r), abs(j - r)) for i, j in taps) * d
-        xp = ops.pad(inputs, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) if pad else inputs
-        hh, ww = (ops.shape(inputs)[1] if h is None else h), (ops.shape(inputs)[2] if w is None else w)
-        out = None
-        for i, j in taps:
-            a, b = pad + (i - r) * d, pad + (j - r) * d
-            term = ops.einsum("bhwc,cf->bhwf", xp[:, a:a + hh, b:b + ww, :], kernel[i, j])
-            out = term if out is None else out + term
-        return out
+        return shifted_products(inputs, kernel, d, taps)
+
+
+def dilation_taps(k: int, d: int, h: int | None = None, w: int | None = None) -> list:
+    """The ``(i, j)`` taps of a k x k kernel with dilation d that can read a pixel of an h x w map
+    ("same" zero padding): a tap shifted by at least the side only ever reads the padding.
+    ``h``/``w`` None (unknown): every tap."""
+    r = k // 2
+    return [(i, j) for i in range(k) for j in range(k)
+            if (h is None or abs(i - r) * d < h) and (w is None or abs(j - r) * d < w)]
+
+
+def shifted_products(inputs, kernel, d: int, taps):
+    r"""A "same" dilated convolution (stride 1, channels last) as :math:`\sum_{(i,j)\in taps}
+    \mathrm{shift}_{(i-r)d,(j-r)d}(x)\,W_{ij}` over the given taps (:func:`dilation_taps`)."""
+    r = kernel.shape[0] // 2
+    h, w = inputs.shape[1], inputs.shape[2]
+    pad = max(max(abs(i - r), abs(j - r)) for i, j in taps) * d
+    xp = ops.pad(inputs, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) if pad else inputs
+    hh, ww = (ops.shape(inputs)[1] if h is None else h), (ops.shape(inputs)[2] if w is None else w)
+    out = None
+    for i, j in taps:
+        a, b = pad + (i - r) * d, pad + (j - r) * d
+        term = ops.einsum("bhwc,cf->bhwf", xp[:, a:a + hh, b:b + ww, :], kernel[i, j])
+        out = term if out is None else out + term
+    return out
 
 
 def scaled(channels: int, width: float) -> int:
