@@ -183,8 +183,18 @@ def _reads_right(page, where: str) -> list[dict]:
 
 
 def _run_all(page) -> None:
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item:visible", has_text=re.compile(r"^\s*Run All Cells")).first.click()
+    started = """() => { const e = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+                         return (e && e.getAttribute('data-status') === 'busy') || [...document.querySelectorAll(
+                           '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')]
+                           .some(p => /\\[\\*\\]/.test(p.innerText)); }"""   # a cell queued or running
+    for attempt in range(3):       # on a loaded machine a menu click can land before the menu is drawn
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-item:visible", has_text=re.compile(r"^\s*Run All Cells")).first.click()
+        try:
+            page.wait_for_function(started, timeout=60_000)
+            break
+        except Exception:                               # noqa: BLE001 - Playwright's TimeoutError
+            page.keyboard.press("Escape")
     page.wait_for_timeout(1000)
     page.wait_for_function(
         """() => { const ps = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
