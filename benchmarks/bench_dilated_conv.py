@@ -1,6 +1,7 @@
 """One 3x3 convolution with dilation 2/4/8/16 (256 -> 256 channels, batch 16, a 16² map: the dilated
 layers of GLCIC's completion network at 64²), forward + backward, on the active backend: the backend's own
-dilated kernel against the sum of shifted 1x1 products that ``inpaintkit.glcic.completion.Conv2D`` uses
+dilated kernel (``native``: ``tf.nn.convolution``, as Keras calls it; ``conv2d``: ``tf.nn.conv2d`` with
+``dilations``, as ``backend.dilated_conv2d`` calls it) against the sum of shifted 1x1 products that ``inpaintkit.glcic.completion.Conv2D`` uses
 (``sum``: the kit's own ``completion.shifted_products``; ``concat``: one product of the stacked shifts,
 the alternative it was chosen over; ``nodrop``: without skipping the taps that only read zero padding). Prints one JSON line {case: [ms, max |difference|]}.
 
@@ -41,6 +42,7 @@ if keras.backend.backend()=="tensorflow":
     for d in (2,4,8,16):
         ref=tf.nn.convolution(x, kv, padding="SAME", dilations=d)
         for name, fn in (("native", lambda x,kk,d=d: tf.nn.convolution(x, kk, padding="SAME", dilations=d)),
+                         ("conv2d", lambda x,kk,d=d: tf.nn.conv2d(x, kk, 1, "SAME", dilations=d)),
                          ("concat", lambda x,kk,d=d: im2col(x,kk,d,True,"concat")),
                          ("sum", lambda x,kk,d=d: im2col(x,kk,d,True,"sum")),
                          ("concat_nodrop", lambda x,kk,d=d: im2col(x,kk,d,False,"concat"))):

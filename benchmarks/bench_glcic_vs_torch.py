@@ -12,11 +12,14 @@ and flags, threads, load average and versions.
 
 Sides (``name[:key=value,...]``):
   ``ref``        the plain-PyTorch reference (benchmarks/glcic_torch_reference.py); keys:
-                 ``channels_last=1``, ``optimizer=adadelta``, ``threads=N``
+                 ``channels_last=1``, ``optimizer=adadelta``, ``threads=N``,
+                 ``autocast=bf16`` (PyTorch's bf16 autocast of the forward pass: the peer's own mixed precision)
   ``kit``        the kit's ``glcic.phases.Phase1`` on TensorFlow, its defaults; keys: ``jit=0|1``,
                  ``onednn=0|1``, ``threads=N``, ``inter=N`` (inter-op threads), ``precision=float32|
                  mixed_bfloat16``, ``optimizer=adadelta``, ``bn=keras`` (Keras's own BatchNormalization
-                 in place of the kit's fused one), ``dil=native`` (the backend's dilated convolution in
+                 in place of the kit's fused one), ``dil=sum`` (shifted 1x1 products at dilation >= 4,
+                 as on CPUs without AVX-512), ``dil=keras`` (Keras's dilated op where every tap is live),
+                 ``dil=native`` (the backend's dilated convolution in
                  place of the kit's; with both: the kit before issue 18)
   ``kit-torch``  the same on Keras's PyTorch backend (keys as ``kit``; ``threads`` sets torch's)
 """
@@ -54,7 +57,8 @@ def worker(spec: str, size: int, width: float, batch: int, warmup: int) -> None:
             torch.set_num_threads(int(o["threads"]))
         import glcic_torch_reference as ref
         step = ref.Phase1Step(ref.CompletionNet(width), images, batch, optimizer=o.get("optimizer", "adam"),
-                              channels_last=o.get("channels_last") == "1")
+                              channels_last=o.get("channels_last") == "1",
+                              autocast=o.get("autocast") == "bf16")
         info = {"threads": torch.get_num_threads(), "torch": torch.__version__}
         run = step
         host = step.batch                # images and holes drawn in NumPy
@@ -80,6 +84,10 @@ def worker(spec: str, size: int, width: float, batch: int, warmup: int) -> None:
         from inpaintkit.glcic import completion, phases
         if o.get("bn") == "keras":              # Keras's composite BatchNormalization instead of the fused one
             backend.BatchNormalization.call = keras.layers.BatchNormalization.call
+        if o.get("dil") == "sum":               # the shifted 1x1 products at dilation >= 4 (the kit on AVX2 CPUs)
+            backend.slow_native_dilation = lambda d: backend.NAME == "tensorflow" and d >= 4
+        if o.get("dil") == "keras":             # Keras's own op (tf.nn.convolution) where all taps are live
+            backend.dilated_conv2d = lambda x, k, d: None
         if o.get("dil") == "native":            # the backend's own dilated convolution for every tap
             completion.Conv2D.convolution_op = keras.layers.Conv2D.convolution_op
         kw = {} if "jit" not in o else {"jit": o["jit"] == "1"}

@@ -62,8 +62,9 @@ class Phase1Step:
     """One phase-1 update: ``mean(‖M ⊙ (C(x, M) − x)‖²)``, Adam (or ``optimizer="adadelta"``, the paper's)."""
 
     def __init__(self, net: nn.Module, images: np.ndarray, batch: int = 16, lr: float = 1e-3,
-                 optimizer: str = "adam", channels_last: bool = False, seed: int = 0):
+                 optimizer: str = "adam", channels_last: bool = False, seed: int = 0, autocast: bool = False):
         self.net, self.batch_size, self.seed = net.train(), batch, seed
+        self.autocast = autocast         # bf16 autocast of the forward pass (the loss stays float32)
         self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))   # NCHW
         self.mean = self.images[:2000].mean((0, 2, 3)).view(1, 3, 1, 1)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -81,8 +82,9 @@ class Phase1Step:
     def __call__(self, step: int) -> float:
         x, m = self.batch(step)
         inp = torch.cat([x * (1 - m) + self.mean * m, m], 1).contiguous(memory_format=self.memory_format)
-        out = self.net(inp)
-        loss = ((m * (out - x)) ** 2).mean()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.autocast):
+            out = self.net(inp)
+        loss = ((m * (out.float() - x)) ** 2).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()

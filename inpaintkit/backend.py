@@ -277,13 +277,35 @@ def set_precision(precision: str = "auto") -> str:
 
 def slow_native_dilation(dilation: int) -> bool:
     """Whether a 3x3 convolution with this dilation is faster written as a sum of shifted 1x1 products
-    (:class:`inpaintkit.glcic.completion.DilatedConv2D`) than as the backend's own dilated convolution.
+    (:class:`inpaintkit.glcic.completion.Conv2D`) than as the backend's own dilated convolution
+    (:func:`dilated_conv2d`): on TensorFlow, on a CPU without AVX-512, at dilation >= 4.
 
-    Measured fwd + bwd at 16², 256 channels, batch 16 (docs/benchmarks.md, *Levers*): TensorFlow's CPU
-    kernel takes 170 / 292 / 897 / 3212 ms at dilation 2 / 4 / 8 / 16 against 205 / 223 / 346 ms for
-    the sum at 2 / 4 / 8; PyTorch's takes 143 / 93 / 77 / 63 ms, faster than the sum at every dilation.
-    (Taps that only ever see the zero padding are skipped on every backend: 17-19 ms at dilation 16.)"""
-    return NAME == "tensorflow" and dilation >= 4 and not accelerators()
+    Each line below was measured side by side on one machine, fwd + bwd at 16², 256 channels, batch 16
+    (docs/benchmarks.md, *Where the time goes*; ``benchmarks/bench_dilated_conv.py``):
+
+    * AVX2-only EPYC: Keras's kernel (``tf.nn.convolution``) 170 / 292 / 897 ms at dilation 2 / 4 / 8
+      against 205 / 223 / 346 ms for the sum, so the sum from dilation 4 on. (``tf.nn.conv2d`` with
+      ``dilations``, which :func:`dilated_conv2d` calls, was not measured on that CPU.)
+    * AVX-512 + bf16 EPYC: ``tf.nn.conv2d`` with ``dilations`` 33 / 28 / 26 ms against 77 / 79 / 81 ms
+      for the sum (and 36 / 53 / 79 ms for ``tf.nn.convolution``, which goes through space-to-batch):
+      the native kernel everywhere.
+    * PyTorch's kernel is faster than the sum at every dilation on both.
+
+    Taps that only ever read the zero padding are skipped on every backend and CPU (at 64² the
+    dilation-16 layer is a 1x1 convolution)."""
+    from .cpu import has_avx512
+    return NAME == "tensorflow" and dilation >= 4 and not accelerators() and not has_avx512()
+
+
+def dilated_conv2d(inputs, kernel, dilation: int):
+    """A "same", stride-1, channels-last 2-D convolution with this dilation, or None where Keras's own
+    op is the one to use. On TensorFlow it calls ``tf.nn.conv2d(..., dilations=d)`` (oneDNN's dilated
+    kernel): Keras's ``tf.nn.convolution`` rewrites dilation as space-to-batch, 3x slower at dilation 8
+    on a 16² map (see :func:`slow_native_dilation`)."""
+    if NAME != "tensorflow":
+        return None
+    import tensorflow as tf
+    return tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME", dilations=dilation)
 
 
 # ----- batch normalisation as one kernel ---------------------------------------------------------

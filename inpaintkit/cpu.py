@@ -42,3 +42,9 @@ def cpu_info() -> dict:
 def has_bf16() -> bool:
     """True when the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX-BF16)."""
     return bool(_cpuinfo()[1] & set(BF16_FLAGS))
+
+
+def has_avx512() -> bool:
+    """True when the CPU has AVX-512 (``avx512f``): oneDNN's fast dilated-convolution kernels need it
+    (:func:`inpaintkit.backend.slow_native_dilation`)."""
+    return "avx512f" in _cpuinfo()[1]

@@ -407,8 +407,11 @@ class Loop:
 
     def __init__(self, name: str, total_steps: int, *, checkpointer: Checkpointer | None = None,
                  checkpoint_every: int = 0, log_dir=None, callbacks: Iterable = (),
-                 max_loss: float = 1e6, resume: bool = True):
+                 max_loss: float = 1e6, resume: bool = True, models: dict | None = None):
         self.name = name
+        # the networks whose weights must stay finite (checked at the start, at checkpoints and at the
+        # end): a NaN weight does not always reach the loss (some CPUs' ReLU kernels map NaN to 0)
+        self.models = dict(models) if models else (dict(checkpointer.models) if checkpointer is not None else {})
         self.total_steps = int(total_steps)
         self.checkpointer = checkpointer
         self.checkpoint_every = int(checkpoint_every)
@@ -432,11 +435,22 @@ class Loop:
                 raise TrainingDiverged(
                     f"{self.name}: {k} = {v:.3g} at step {i} exceeds {self.max_loss:.3g}; training diverged.")
 
+    def _check_weights(self, i: int) -> None:
+        for name, model in self.models.items():
+            for w in model.weights:
+                v = backend.to_numpy(w)
+                if v.dtype.kind == "f" and not np.isfinite(v).all():
+                    bad = "nan" if np.isnan(v).any() else "inf"
+                    raise TrainingDiverged(
+                        f"{self.name}: the weights of {name} ({w.path}) became {bad} by step {i}. Lower the "
+                        f"learning rate, check the input range ([0, 1]) or restart from the last checkpoint.")
+
     def _wall(self) -> float:
         return self.wall_s + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
 
     def save(self) -> None:
         if self.checkpointer is not None:
+            self._check_weights(self.step)           # a checkpoint never holds NaN weights
             self.checkpointer.save(self.step, self.history, wall_s=round(self._wall(), 3))
 
     def run(self, one_step: Callable[[int], dict], until: int | None = None) -> list[dict]:
@@ -450,6 +464,7 @@ class Loop:
         self._wall_known = True
         if self.log is not None:
             self.log.begin(self.step)          # drop rows logged after the checkpoint by a stopped run
+        self._check_weights(self.step)
         bar = _progress(self.total_steps, self.step, self.name)
         t0, done = time.perf_counter(), 0
         self._t0 = t0
@@ -479,6 +494,7 @@ class Loop:
                 self.steps_done = done
                 for _, fn in self.callbacks:
                     fn(self.step, self.history)
+                self._check_weights(self.step)
                 self.save()
         except KeyboardInterrupt:
             ckpt = self.checkpointer

@@ -56,6 +56,21 @@ def test_nan_loss_raises_clear_error(tmp_path):
         loop.run(lambda i: {"loss": float("nan") if i == 2 else 1.0})
 
 
+def test_nan_weights_with_finite_loss_are_caught_before_a_checkpoint(tmp_path):
+    # Some CPUs' graph-mode ReLU maps NaN to 0, so a NaN weight need not reach the loss: the loop checks
+    # the weights themselves, and never writes them to a checkpoint.
+    loop, one, model, opt = make(tmp_path, total=12, every=5)
+    kernel = model.layers[1].kernel
+
+    def step(i):
+        if i == 6:
+            kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+        return {"loss": 1.0}                       # the loss never shows it
+    with pytest.raises(training.TrainingDiverged, match=r"t: the weights of m \(.*\) became nan by step 10"):
+        loop.run(step)
+    assert json.loads((tmp_path / "ckpt" / "state.json").read_text())["step"] == 5
+
+
 def test_exploding_loss_raises(tmp_path):
     loop = training.Loop("gan", 5, max_loss=100)
     with pytest.raises(training.TrainingDiverged, match="diverged"):

@@ -57,7 +57,8 @@ class Conv2D(layers.Conv2D):
       skipped. At 64² the map C dilates is 16², so the dilation-16 layer of the paper is, exactly, a
       1x1 convolution there (its receptive-field gain appears from 128² on).
     * Otherwise the sum is used only where the backend's own dilated kernel is slower
-      (:func:`inpaintkit.backend.slow_native_dilation`: TensorFlow on a CPU at dilation >= 4).
+      (:func:`inpaintkit.backend.slow_native_dilation`: TensorFlow on a CPU without AVX-512 at
+      dilation >= 4).
 
     It keeps Keras's class name on purpose: a ``.weights.h5`` file names each layer's weights by its
     class (``conv2d_7``), so networks saved with plain ``Conv2D`` layers load into this one unchanged.
@@ -72,7 +73,8 @@ class Conv2D(layers.Conv2D):
         h, w = inputs.shape[1], inputs.shape[2]
         taps = dilation_taps(k, d, h, w)
         if len(taps) == k * k and not backend.slow_native_dilation(d):
-            return super().convolution_op(inputs, kernel)
+            out = backend.dilated_conv2d(inputs, kernel, d)
+            return super().convolution_op(inputs, kernel) if out is None else out
         return shifted_products(inputs, kernel, d, taps)
 
 

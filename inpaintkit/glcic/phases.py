@@ -217,7 +217,7 @@ class _Trainer:
             callbacks.append((sample_every, self._sample))
         return Loop(self.name, steps, checkpointer=ckpt, checkpoint_every=checkpoint_every,
                     log_dir=None if self.run_dir is None else self.run_dir / "logs",
-                    callbacks=callbacks, resume=resume)
+                    callbacks=callbacks, resume=resume, models=self.models())
 
     def run(self, steps: int, *, checkpoint_every: int = 0, sample_every: int = 0, plot_every: int | None = None,
             until: int | None = None, resume: bool = True) -> list[dict]:
