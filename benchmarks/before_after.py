@@ -4,7 +4,8 @@
     python benchmarks/before_after.py --lever bn --rounds 3 -- bench_guided.py --configs class --batches 16
 
 ``--lever bn`` undoes the fused BatchNormalization (Keras's own layer: the kit before issue 18);
-``--lever dil`` the dilated-convolution rewrite of the completion network. Each round runs the script
+``--lever dil`` the dilated-convolution rewrite of the completion network; ``--lever bf16`` runs *after*
+under Keras's ``mixed_bfloat16`` policy (*before*: float32; set before the script builds any model). Each round runs the script
 once *before* (lever undone) and once *after* (the kit as it is), in alternating order, each in a fresh
 process; so both see the same machine at the same minutes. Reported per JSON line the script prints
 (one per configuration): the median of its seconds over rounds before and after, their ratio
@@ -30,6 +31,10 @@ UNDO = {
     "dil": "import keras; from inpaintkit.glcic import completion; "
            "completion.Conv2D.convolution_op = keras.layers.Conv2D.convolution_op",
 }
+# Levers that are switched *on* for "after" (the kit's float32 default stays "before").
+APPLY = {
+    "bf16": "import keras; keras.mixed_precision.set_global_policy('mixed_bfloat16')",
+}
 
 
 def run(script: str, args: list[str], undo: str | None) -> list[dict]:
@@ -51,10 +56,10 @@ def seconds(row: dict) -> float:
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if "--" not in argv:
-        raise SystemExit("error: usage: before_after.py --lever bn|dil [--rounds N] -- SCRIPT [ARGS...]")
+        raise SystemExit("error: usage: before_after.py --lever bn|dil|bf16 [--rounds N] -- SCRIPT [ARGS...]")
     cut = argv.index("--")
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lever", choices=sorted(UNDO), required=True)
+    p.add_argument("--lever", choices=sorted({**UNDO, **APPLY}), required=True)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--out", default=None)
     a = p.parse_args(argv[:cut])
@@ -63,7 +68,8 @@ def main(argv=None):
     rows = {"before": [], "after": []}
     for r in range(a.rounds):
         for side in (("before", "after") if r % 2 == 0 else ("after", "before")):
-            rows[side].append(run(script, args, UNDO[a.lever] if side == "before" else None))
+            code = UNDO.get(a.lever) if side == "before" else APPLY.get(a.lever)
+            rows[side].append(run(script, args, code))
             print(f"  round {r + 1}/{a.rounds} {side}: " + ", ".join(f"{seconds(x):.4g} s" for x in rows[side][-1]),
                   file=sys.stderr, flush=True)
     from inpaintkit.cpu import cpu_info

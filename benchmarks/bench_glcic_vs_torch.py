@@ -21,7 +21,8 @@ Sides (``name[:key=value,...]``):
                  as on CPUs without AVX-512), ``dil=keras`` (Keras's dilated op where every tap is live),
                  ``dil=native`` (the backend's dilated convolution in
                  place of the kit's; with both: the kit before issue 18)
-  ``kit-torch``  the same on Keras's PyTorch backend (keys as ``kit``; ``threads`` sets torch's)
+  ``kit-torch``  the same on Keras's PyTorch backend (keys as ``kit``; ``threads`` sets torch's; ``jit=1``
+                 compiles the forward pass with torch.compile, backend.TORCH_COMPILE)
 """
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ def worker(spec: str, size: int, width: float, batch: int, warmup: int) -> None:
                 tf.config.threading.set_inter_op_parallelism_threads(int(o["inter"]))
         else:
             os.environ["KERAS_BACKEND"] = "torch"
+            if o.get("jit") == "1":             # jit on PyTorch: torch.compile of the forward pass
+                os.environ["INPAINTKIT_TORCH_COMPILE"] = "1"
             import torch
             if "threads" in o:
                 torch.set_num_threads(int(o["threads"]))

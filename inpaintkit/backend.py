@@ -138,6 +138,11 @@ def _shard(x, index: int, count: int):
     return x
 
 
+# torch.compile for PyTorch steps with jit=True: off unless INPAINTKIT_TORCH_COMPILE=1 (measured as a lever
+# in docs/benchmarks.md; not yet tried on a GPU, where jit defaults to True).
+TORCH_COMPILE = os.environ.get("INPAINTKIT_TORCH_COMPILE") == "1"
+
+
 def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers.Optimizer,
                *, jit: bool = True, post_update: Callable[[], None] | None = None,
                split_batch: bool = True):
@@ -146,7 +151,9 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
     Returns ``step(*inputs) -> dict[str, float]`` with ``'loss'`` and every entry
     of the ``logs`` dict returned by ``loss_fn``. ``post_update`` runs after each
     update (e.g. clipping a latent code to [-1, 1]). ``jit=True`` compiles the step
-    with XLA on TensorFlow; on PyTorch the step runs eagerly. Under :func:`data_parallel`
+    with XLA on TensorFlow; on PyTorch the step runs eagerly unless :data:`TORCH_COMPILE` is set
+    (then ``jit=True`` compiles the forward pass, loss and logs, with ``torch.compile``; the
+    gradient and the update stay eager). Under :func:`data_parallel`
     each numpy input's batch is split over the replicas (``split_batch=False`` for steps
     whose variables are per example, such as a latent search: then every replica runs the whole
     batch, which gives the single-device result without a speed-up).
@@ -207,11 +214,13 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
             for v in values:
                 torch.distributed.broadcast(v, 0)
 
+    forward = torch.compile(loss_fn) if jit and TORCH_COMPILE else loss_fn
+
     def step(*inputs):
         if n > 1:
             inputs = [_shard(x, rank, n) for x in inputs]
         inputs = [keras.ops.convert_to_tensor(x) if isinstance(x, np.ndarray) else x for x in inputs]
-        loss, logs = loss_fn(*inputs)
+        loss, logs = forward(*inputs)
         grads = torch.autograd.grad(loss, values, allow_unused=True)
         grads = [torch.zeros_like(v) if g is None else g for g, v in zip(grads, values)]
         if n > 1:                 # average gradients over processes, as DistributedDataParallel does

@@ -14,12 +14,13 @@ def _plt():
 
 
 def show_images(images, titles=None, ncols: int | None = None, size: float = 1.6, suptitle: str | None = None,
-                masks=None, cmap=None):
+                masks=None, cmap=None, row_labels=None):
     """Show a row/grid of [0, 1] RGB images (optionally with holes painted grey). Returns the figure.
 
     Drawn at :data:`DPI` with titles of :data:`TITLE_SIZE` pt; ``size`` (inches per image) shrinks
     so the grid stays at most 10 in wide and :data:`MAX_HEIGHT` tall. ``cmap``: for 2-D images
-    (e.g. a difference map)."""
+    (e.g. a difference map). ``row_labels``: one label per row, written upright left of the row (so
+    per-image titles stay short enough not to run into each other)."""
     plt = _plt()
     images = [np.asarray(im) for im in images]
     if masks is not None:
@@ -43,6 +44,10 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 1.6
                 ax.imshow(im, interpolation="nearest")
             if titles is not None and i < len(titles):
                 ax.set_title(str(titles[i]), fontsize=TITLE_SIZE)
+    for r, label in enumerate(row_labels or []):
+        if r < nrows:
+            axes[r, 0].text(-0.06, 0.5, str(label), transform=axes[r, 0].transAxes, rotation=90,
+                            ha="right", va="center", fontsize=TITLE_SIZE)
     if suptitle:
         fig.suptitle(suptitle, fontsize=TITLE_SIZE + 1)
     fig.tight_layout()

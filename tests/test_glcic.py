@@ -544,3 +544,22 @@ def test_dilated_convolution_rewrite_equals_keras_and_loads_plain_conv2d_weights
     kit.load_weights(str(tmp_path / "p.weights.h5"))
     for a, b in zip(plain.get_weights(), kit.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_phase2_reestimates_d_batchnorm_once_finished(data):
+    # D's moving statistics trail its weights; a finished phase 2 replaces them by the plain average
+    # over fixed training-like batches (so the same call again changes nothing), an interrupted one not.
+    C, D = cm.completion_network(32, 0.125), dm.discriminator(32, 0.125)
+    t = phases.Phase2(C, D, data, batch_size=4, show=False)
+    moving = [w for w in D.weights if "moving_mean" in w.path][0]
+    t.run(3, until=2)
+    ema = backend.to_numpy(moving).copy()
+    t.precise_d_batchnorm()
+    precise = backend.to_numpy(moving).copy()
+    assert not np.allclose(ema, precise)
+    t.precise_d_batchnorm()
+    np.testing.assert_allclose(backend.to_numpy(moving), precise, rtol=1e-5, atol=1e-6)
+    t.run(3)
+    finished = backend.to_numpy(moving).copy()
+    t.precise_d_batchnorm()
+    np.testing.assert_allclose(backend.to_numpy(moving), finished, rtol=1e-5, atol=1e-6)

@@ -198,14 +198,15 @@ def verdicts(images):
     if E is None:
         return [""] * len(images)
     pred = evaluator.predict(E, images).argmax(1)
-    return [f"{toycars.CLASSES[k][:8]} {'✓' if k == t else '✗'}" for k, t in zip(pred, big_labels)]
+    return [f"{toycars.CLASSES[k]} {'✓' if k == t else '✗'}" for k, t in zip(pred, big_labels)]
 
 for kind, hm in evaluation.large_hole_masks(n_big, S).items():
     outs = {name: fn(big, hm) for name, fn in fill.items()}
     rows = [big * (1 - hm) + 0.5 * hm] + list(outs.values()) + [big]
-    titles = [["input"] * n_big] + [[f"{name}: {v}" for v in verdicts(o)] for name, o in outs.items()] + [verdicts(big)]
+    titles = [[""] * n_big] + [verdicts(o) for o in outs.values()] + [verdicts(big)]
     show_images([im for r in rows for im in r], [t for r in titles for t in r], ncols=n_big, size=1.25,
-                suptitle=f"hole: {kind} (rows: input, {', '.join(outs)}, original)");
+                row_labels=["input", *outs, "original"],
+                suptitle=f"hole: {kind} (titles: the evaluator's class, ✓ = the car's true class)");
 
 # %% [markdown]
 # The same question on 64 held-out cars per hole, with 95 % bootstrap intervals (measured by
