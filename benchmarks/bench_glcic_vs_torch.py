@@ -15,8 +15,8 @@ Sides (``name[:key=value,...]``):
                  ``channels_last=1``, ``optimizer=adadelta``, ``threads=N``,
                  ``autocast=bf16`` (PyTorch's bf16 autocast of the forward pass: the peer's own mixed precision)
   ``kit``        the kit's ``glcic.phases.Phase1`` on TensorFlow, its defaults; keys: ``jit=0|1``,
-                 ``onednn=0|1``, ``threads=N``, ``inter=N`` (inter-op threads), ``precision=float32|
-                 mixed_bfloat16``, ``optimizer=adadelta``, ``bn=keras`` (Keras's own BatchNormalization
+                 ``onednn=0|1``, ``threads=N``, ``inter=N`` (inter-op threads), ``precision=auto|float32|
+                 mixed_bfloat16`` (default auto, as scripts/train_glcic.py), ``optimizer=adadelta``, ``bn=keras`` (Keras's own BatchNormalization
                  in place of the kit's fused one), ``dil=sum`` (shifted 1x1 products at dilation >= 4,
                  as on CPUs without AVX-512), ``dil=keras`` (Keras's dilated op where every tap is live),
                  ``dil=native`` (the backend's dilated convolution in
@@ -81,9 +81,8 @@ def worker(spec: str, size: int, width: float, batch: int, warmup: int) -> None:
             if "threads" in o:
                 torch.set_num_threads(int(o["threads"]))
         import keras
-        if "precision" in o:
-            keras.mixed_precision.set_global_policy(o["precision"])
         from inpaintkit import backend
+        backend.set_precision(o.get("precision", "auto"))      # the trainers' default: bf16 where the CPU has it
         from inpaintkit.glcic import completion, phases
         if o.get("bn") == "keras":              # Keras's composite BatchNormalization instead of the fused one
             backend.BatchNormalization.call = keras.layers.BatchNormalization.call

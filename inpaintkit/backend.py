@@ -65,6 +65,7 @@ def to_numpy(x) -> np.ndarray:
 
 
 def _floats(logs: dict) -> dict:
+    logs = {k: keras.ops.cast(v, "float32") for k, v in logs.items()}     # bf16 scalars under mixed precision
     return {k: float(to_numpy(v)) for k, v in logs.items()}
 
 

@@ -361,13 +361,14 @@ class DCGANTrainer:
     def _d_loss(self, real, z, *aug):
         k = len(aug) // 2
         fake = self.G(z, training=True)
-        real_logits = self.D(self._aug(real, aug[:k]), training=True)
-        fake_logits = self.D(self._aug(fake, aug[k:]), training=True)
+        real_logits = ops.cast(self.D(self._aug(real, aug[:k]), training=True), "float32")   # losses in
+        fake_logits = ops.cast(self.D(self._aug(fake, aug[k:]), training=True), "float32")   # float32 (bf16 too)
         d, _ = gan_losses(real_logits, fake_logits, self.label_smoothing)
         return d, {"d_real": ops.mean(ops.sigmoid(real_logits)), "d_fake": ops.mean(ops.sigmoid(fake_logits))}
 
     def _g_loss(self, z, *aug):
-        return ops.mean(ops.softplus(-self.D(self._aug(self.G(z, training=True), aug), training=True))), {}
+        logits = ops.cast(self.D(self._aug(self.G(z, training=True), aug), training=True), "float32")
+        return ops.mean(ops.softplus(-logits)), {}
 
     def batch(self, step: int):
         """Real images and codes of one step: a pure function of (seed, step), so resuming is exact."""

@@ -52,6 +52,7 @@ def _outputs(ctx, extractor):
     if id(extractor) not in cache:
         b = int(ctx.generated.shape[0])
         out = extractor(ops.concatenate([ctx.generated, ctx.composite], axis=0), training=False)
+        out = {k: ops.cast(v, "float32") for k, v in out.items()}          # float32 under mixed precision too
         cache[id(extractor)] = {k: (v[:b], v[b:]) for k, v in out.items()}
     return cache[id(extractor)]
 
@@ -80,7 +81,7 @@ class CompositeAdversarial(Term):
         self.discriminator = discriminator
 
     def __call__(self, ctx):
-        logits = ops.reshape(self.discriminator(ctx.composite, training=False), (-1,))
+        logits = ops.reshape(ops.cast(self.discriminator(ctx.composite, training=False), "float32"), (-1,))
         return ops.softplus(-logits)
 
 

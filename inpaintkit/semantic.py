@@ -88,7 +88,7 @@ class PriorLoss(Term):
         self.discriminator = discriminator
 
     def __call__(self, ctx: Context):
-        logits = ops.reshape(self.discriminator(ctx.generated, training=False), (-1,))
+        logits = ops.reshape(ops.cast(self.discriminator(ctx.generated, training=False), "float32"), (-1,))
         return -ops.softplus(logits)
 
 
@@ -159,7 +159,7 @@ class LatentSearch:
             -1, 1, (self.restarts, self.latent_dim)) for i in range(n)]).astype(np.float32)
 
     def _context(self, z, target, hole, w):
-        gen = self.generator(z, training=False)
+        gen = ops.cast(self.generator(z, training=False), "float32")    # float32 under mixed precision too
         return Context(z=z, generated=gen, target=target, hole=hole, weights=w,
                        composite=(1 - hole) * target + hole * gen)
 

@@ -73,9 +73,9 @@ def main(argv=None):
                    help="C's weights shipped as their exponential moving average over phases 1 and 3 "
                         "(momentum BETA, e.g. 0.99; not in the paper)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="float32",
-                   help="float32 (default), mixed_bfloat16, or auto: bfloat16 where the CPU computes it in "
-                        "hardware (AVX512-BF16/AMX), float32 elsewhere (docs/benchmarks.md, Levers)")
+    p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="auto",
+                   help="auto (default): bfloat16 where the CPU computes it in "
+                        "hardware (AVX512-BF16/AMX), float32 elsewhere (docs/benchmarks.md, bf16); or float32, mixed_bfloat16")
     p.add_argument("--alpha", type=float, default=None, help="GAN weight (default 0.0004, the paper's)")
     p.add_argument("--out", default=None, help="default inpaintkit/weights/glcic_<data>.weights.h5")
     p.add_argument("--run-dir", default=None)

@@ -112,3 +112,34 @@ def test_phase1_runs_under_mixed_bfloat16():
         assert np.isfinite(logs["loss"]) and t.C.layers[1].compute_dtype == "bfloat16"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_dcgan_and_latent_searches_run_under_mixed_bfloat16():
+    """The DCGAN step, the semantic and the guided search keep their losses float32 under bf16
+    (G's output, D's logits and the classifier's outputs are cast), so they run and stay finite."""
+    import keras
+    import numpy as np
+    from inpaintkit import backend, dcgan, googlenet, guided, semantic
+    try:
+        backend.set_precision("mixed_bfloat16")
+        backend.seed(0)
+        rng = np.random.default_rng(0)
+        images = rng.uniform(size=(8, 16, 16, 3)).astype("float32")
+        G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
+        assert G.layers[1].compute_dtype == "bfloat16"
+        h = dcgan.DCGANTrainer(G, D, images, batch_size=4, n_fixed=4).train(2)
+        assert all(np.isfinite(v) for e in h for v in e.values())
+        holes = np.zeros((2, 16, 16, 1), "float32")
+        holes[:, 4:12, 4:12] = 1
+        r = semantic.LatentSearch(G, [semantic.ContextLoss(), semantic.PriorLoss(D)], iters=3, restarts=1).run(
+            images[:2], holes)
+        assert np.isfinite(r.history[-1]["loss"]) and r.composite.dtype == np.float32
+        C = googlenet.googlenet(32, 4, width=0.25)
+        G32, D32 = dcgan.generator(32, 0.125), dcgan.discriminator(32, 0.125)
+        big = rng.uniform(size=(1, 32, 32, 3)).astype("float32")
+        hole = np.zeros((1, 32, 32, 1), "float32")
+        hole[:, 8:24, 8:24] = 1
+        g = guided.guided_search(G32, D32, C, iters=3, restarts=1).run(big, hole)
+        assert all(np.isfinite(v) for v in g.history[-1].values())
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
