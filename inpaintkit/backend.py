@@ -311,8 +311,12 @@ def dilated_conv2d(inputs, kernel, dilation: int):
     """A "same", stride-1, channels-last 2-D convolution with this dilation, or None where Keras's own
     op is the one to use. On TensorFlow it calls ``tf.nn.conv2d(..., dilations=d)`` (oneDNN's dilated
     kernel): Keras's ``tf.nn.convolution`` rewrites dilation as space-to-batch, 3x slower at dilation 8
-    on a 16² map (see :func:`slow_native_dilation`)."""
-    if NAME != "tensorflow":
+    on a 16² map (see :func:`slow_native_dilation`). Only where oneDNN runs it: on a CPU with AVX-512 and
+    oneDNN not switched off (``TF_ENABLE_ONEDNN_OPTS=0``); TensorFlow's own CPU kernels refuse dilation in
+    the filter gradient ("Current CPU implementations do not yet support dilation rates larger than 1")."""
+    from .cpu import has_avx512
+    if (NAME != "tensorflow" or accelerators() or not has_avx512()
+            or os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") == "0"):
         return None
     import tensorflow as tf
     return tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME", dilations=dilation)
