@@ -296,8 +296,8 @@ def slow_native_dilation(dilation: int) -> bool:
     * AVX2-only EPYC: Keras's kernel (``tf.nn.convolution``) 170 / 292 / 897 ms at dilation 2 / 4 / 8
       against 205 / 223 / 346 ms for the sum, so the sum from dilation 4 on. (``tf.nn.conv2d`` with
       ``dilations``, which :func:`dilated_conv2d` calls, was not measured on that CPU.)
-    * AVX-512 + bf16 EPYC: ``tf.nn.conv2d`` with ``dilations`` 33 / 28 / 26 ms against 77 / 79 / 81 ms
-      for the sum (and 36 / 53 / 79 ms for ``tf.nn.convolution``, which goes through space-to-batch):
+    * AVX-512 + bf16 EPYC: ``tf.nn.conv2d`` with ``dilations`` 33 / 27 / 30 ms against 78 / 78 / 79 ms
+      for the sum (and 36 / 51 / 107 ms for ``tf.nn.convolution``, which goes through space-to-batch):
       the native kernel everywhere.
     * PyTorch's kernel is faster than the sum at every dilation on both.
 
