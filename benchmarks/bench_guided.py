@@ -92,7 +92,7 @@ def compare(n: int, out, argv, only=None) -> dict:
     P = presets.active()
     G, D, C, note = guided.available_models(P)
     S = G.output_shape[1]
-    cars, _ = toycars.generate(n, size=S, seed=424_242)          # notebook 10's held-out seed
+    cars, labels = toycars.generate(n, size=S, seed=424_242)     # notebook 10's held-out seed
     masks_ = evaluation.eval_masks(n, S)
 
     def latent(search):
@@ -123,9 +123,26 @@ def compare(n: int, out, argv, only=None) -> dict:
     delta = {}
     for variant in ("guided", "guided λ/1e4"):
         for kind in masks_:
-            d = res["per_image"][kind][variant]["hole_psnr"] - res["per_image"][kind]["semantic"]["hole_psnr"]
+            a, b = res["per_image"][kind][variant]["hole_psnr"], res["per_image"][kind]["semantic"]["hole_psnr"]
+            d = a - b
             delta.setdefault(variant, {})[kind] = {"mean": round(float(d.mean()), 3), "wins": int((d > 0).sum()),
-                                                   "n": int(len(d))}
+                                                   "n": int(len(d)),
+                                                   "ci95": evaluation.paired_difference(a, b)["ci95"]}
+    # with intervals: hole PSNR per method, and (independent ResNet evaluator, never used by a method)
+    # whether the completed car is still seen as its own class; Fréchet distance on its features
+    intervals, kept, fd_eval = {}, {}, {}
+    from inpaintkit import evaluator
+    E = evaluator.load() if weights.available(evaluator.SHIPPED) else None
+    for kind in masks_:
+        for m in res["per_image"][kind]:
+            intervals.setdefault(kind, {})[m] = evaluation.bootstrap_mean(res["per_image"][kind][m]["hole_psnr"])
+            if E is not None:
+                _, right = evaluator.accuracy(E, res["outputs"][kind][m], labels)
+                kept.setdefault(kind, {})[m] = evaluation.bootstrap_mean(right.astype(float))
+                fd_eval.setdefault(kind, {})[m] = evaluation.evaluator_frechet(res["outputs"][kind][m], model=E)
+    if E is not None:
+        _, right = evaluator.accuracy(E, cars, labels)
+        kept["intact"] = {"original": evaluation.bootstrap_mean(right.astype(float))}
     report = {"command": "python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
               "preset": P.name, "n_images": n, "models": note + (f" + {name}" if "glcic" in methods else ""),
               "backend": backend.NAME, "wall_s": round(time.perf_counter() - t0, 1),
@@ -134,10 +151,14 @@ def compare(n: int, out, argv, only=None) -> dict:
               "seconds_per_image": {k: {m: round(v, 3) for m, v in per.items()}
                                     for k, per in res["seconds_per_image"].items()},
               "frechet": {k: {m: round(v, 3) for m, v in per.items()} for k, per in fd.items()},
-              "guided_minus_semantic": delta}
+              "guided_minus_semantic": delta,
+              "hole_psnr_ci95": intervals, "evaluator_keeps_class": kept,
+              "evaluator_frechet": fd_eval}
     print(json.dumps(report, indent=1))
-    if out:
-        Path(out).write_text(json.dumps(report, indent=1) + "\n")
+    if out:                                   # replaced only once the whole run has finished
+        tmp = Path(out).with_name(f".{Path(out).name}.tmp")
+        tmp.write_text(json.dumps(report, indent=1) + "\n")
+        os.replace(tmp, out)
     return report
 
 

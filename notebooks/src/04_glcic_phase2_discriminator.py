@@ -103,7 +103,10 @@ print(np.round(float(d_loss(l, l)), 5))
 # `stop_gradient`. Real and completed images go through D as **one** batch so BatchNorm sees
 # both. The plot shows the loss (left axis, BCE) and D's accuracy on the real and the completed
 # images of each batch (right axis, dashed, 0 to 1): two scales, so that a loss of several units does
-# not flatten the accuracies.
+# not flatten the accuracies. When the run has finished, the trainer re-estimates D's BatchNorm
+# statistics as a plain average over 30 fresh batches (`trainer.precise_d_batchnorm`): the running
+# averages kept during training trail D's fast-moving weights, and with them D judged held-out
+# images in inference mode very differently from its training batches.
 
 # %%
 RUN = Path("runs/glcic_phase2")

@@ -269,7 +269,9 @@ print(f"d_real over steps {steps - 10}-{steps}: plain {base_d_real:.3f}, smoothe
 # %% [markdown]
 # **2. A bigger learning rate.** Train with `lr=2e-3` (10x the paper's) for the same number of steps.
 # Look at the losses and the fixed-noise samples: GANs are notoriously sensitive to it. Does the
-# diversity warning fire? Does $D$ win outright (`d_fake` → 0)?
+# diversity warning fire? Does $D$ win outright (`d_fake` → 0)? The warning watches *pixel* diversity
+# of the fixed-noise samples, which §4b showed can miss a collapse; the cell also prints the class
+# entropy of both live generators (256 samples, as in §4b), the better witness. Do the two agree?
 
 # %%
 backend.seed(0)
@@ -283,6 +285,11 @@ check("trained with lr 2e-3", fast, lambda f: np.isclose(float(backend.to_numpy(
 check(f"trained for {steps} steps", hf, lambda h: len(h) == steps)
 if hf is not None:
     print("lr 2e-3: last d_fake %.3f g_loss %.2f; warnings: %s" % (hf[-1]["d_fake"], hf[-1]["g_loss"], fast.warnings or "none"))
+    if C is not None and C.input_shape[1] == fast.G.output_shape[1]:
+        runs = {f"the live run above ({trainer.step} steps, lr 2e-4)": G, f"lr 2e-3 ({steps} steps)": fast.G}
+        ent = {name: dcgan.coverage(g, C, n=256)["entropy"] for name, g in runs.items()}
+        print("class entropy of 256 samples (1 = every kind of car equally often): "
+              + ", ".join(f"{k} {v:.3f}" for k, v in ent.items()))
     show_images(fast.fixed_samples()[:8], size=1.0, suptitle=f"lr 2e-3 after {steps} steps");
 
 # %% [markdown]
