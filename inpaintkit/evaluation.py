@@ -196,6 +196,24 @@ def frechet_table(results: dict, images, classifier) -> dict:
     return table
 
 
+def interval_table(data: dict, label: str, scale: float = 1.0, digits: int = 2) -> str:
+    """Markdown: one row per method, one column per mask kind, each cell ``mean [lo, hi]`` from
+    ``{kind: {method: {"mean", "ci95": [lo, hi]}}}`` (e.g. :func:`bootstrap_mean` results; ``scale=100``
+    writes shares as percentages)."""
+    kinds = list(data)
+    names = list(dict.fromkeys(n for k in kinds for n in data[k]))
+
+    def cell(v):
+        if v is None:
+            return "–"
+        lo, hi = v["ci95"]
+        return f"{v['mean'] * scale:.{digits}f} [{lo * scale:.{digits}f}, {hi * scale:.{digits}f}]"
+    rows = [f"| {label} | " + " | ".join(kinds) + " |", "|---|" + "---:|" * len(kinds)]
+    for n in names:
+        rows.append(f"| {n} | " + " | ".join(cell(data[k].get(n)) for k in kinds) + " |")
+    return "\n".join(rows)
+
+
 def table(results: dict, metric: str = "hole_psnr", extra: dict | None = None, digits: int = 2) -> str:
     """Markdown: one row per method, one column per mask kind, for ``metric`` (or a ``{kind: {method: v}}``
     table passed as ``extra``, e.g. :func:`frechet_table`)."""

@@ -200,12 +200,26 @@ if not stored.exists() and Path("../10_comparison_results.json").exists():   # r
 if stored.exists():
     big = json.loads(stored.read_text())
     print(big["command"], "|", big["n_images"], "cars per mask kind |", big["models"])
-    display(Markdown("**stored run: hole PSNR (dB) ↑**\n\n" + evaluation.table(big, "hole_psnr")
-                     + "\n\n**stored run: Fréchet distance ↓**\n\n"
-                     + evaluation.table(big, extra=big["frechet"], metric="Fréchet")))
+    if "evaluator_keeps_class" not in big:
+        display(Markdown("**stored run: hole PSNR (dB) ↑**\n\n" + evaluation.table(big, "hole_psnr")
+                         + "\n\n**stored run: Fréchet distance ↓**\n\n"
+                         + evaluation.table(big, extra=big["frechet"], metric="Fréchet")))
+    if "evaluator_keeps_class" in big:        # with 95 % bootstrap intervals over the cars
+        kept = big["evaluator_keeps_class"]
+        fd = {k: {m: v["frechet"] for m, v in per.items()} for k, per in big["evaluator_frechet"].items()}
+        rvr = next(iter(next(iter(big["evaluator_frechet"].values())).values()))["real_vs_real"]
+        display(Markdown("**stored run: hole PSNR (dB) ↑, mean [95 % interval]**\n\n"
+                         + evaluation.interval_table(big["hole_psnr_ci95"], "hole PSNR")
+                         + f"\n\n**stored run: the independent evaluator still sees the car's own class (%) ↑** "
+                         f"(intact cars: {100 * kept['intact']['original']['mean']:.0f} %)\n\n"
+                         + evaluation.interval_table({k: v for k, v in kept.items() if k != "intact"}, "class kept",
+                                                     scale=100, digits=0)
+                         + f"\n\n**stored run: Fréchet distance on the evaluator's features ↓** (two sets of "
+                         f"real cars of this size: {rvr:.1f})\n\n" + evaluation.table(big, extra=fd, metric="Fréchet")))
     for variant, per in big["guided_minus_semantic"].items():
         for k, v in per.items():
-            print(f"{variant:<13} - semantic, {k:<13} hole PSNR {v['mean']:+.2f} dB, better on {v['wins']}/{v['n']}")
+            ci = f" [{v['ci95'][0]:+.2f}, {v['ci95'][1]:+.2f}]" if "ci95" in v else ""
+            print(f"{variant:<13} - semantic, {k:<13} hole PSNR {v['mean']:+.2f} dB{ci}, better on {v['wins']}/{v['n']}")
     sp = big["seconds_per_image"]
     print("seconds per image, guided / semantic:", {k: round(v["guided"] / v["semantic"], 1) for k, v in sp.items()})
 else:
