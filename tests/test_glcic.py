@@ -508,13 +508,20 @@ def test_clone_copies_weights_and_how_the_network_is_run_and_is_independent():
         cm.clone("glcic_photos")
 
 
-def test_dilated_convolution_rewrite_equals_keras_and_loads_plain_conv2d_weights(tmp_path, monkeypatch):
+@pytest.mark.parametrize("path", ["this_cpu", "shifted_sum", "keras_op"])
+def test_dilated_convolution_rewrite_equals_keras_and_loads_plain_conv2d_weights(tmp_path, monkeypatch, path):
     """completion.Conv2D (dilated rows: taps that only see the zero padding skipped, the rest as a sum of
-    shifted 1x1 products where the backend's kernel is slow) gives Keras's Conv2D's outputs and
-    gradients, and reads weights saved from a network of plain keras Conv2D layers."""
+    shifted 1x1 products where the backend's kernel is slow, else tf.nn.conv2d on AVX-512 CPUs) gives
+    Keras's Conv2D's outputs and gradients, and reads weights saved from a network of plain keras Conv2D
+    layers. Every path is forced once, whatever this CPU would choose."""
     import keras
     from inpaintkit import backend
     from inpaintkit.glcic import completion as cm
+    if path == "shifted_sum":
+        monkeypatch.setattr(backend, "slow_native_dilation", lambda d: d >= 2)
+    elif path == "keras_op":
+        monkeypatch.setattr(backend, "slow_native_dilation", lambda d: False)
+        monkeypatch.setattr(backend, "dilated_conv2d", lambda x, k, d: None)
     rng = np.random.default_rng(0)
     net = cm.completion_network(64, 0.125)
     x = rng.uniform(size=(2, 64, 64, 4)).astype("float32")
