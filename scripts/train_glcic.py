@@ -43,7 +43,7 @@ def test_images(kind: str, size: int, n: int = 200):
     return photos.patches(n, size, 7, "test")
 
 
-def main(argv=None):
+def _main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", choices=("toycars", "photos"), required=True)
     p.add_argument("--preset", default="class", help="sizes/widths/batch/lr from this preset")
@@ -251,6 +251,17 @@ def main(argv=None):
                                      f"phase 3; wall_time_s is the whole command's.", **common)
             print(f"recorded {name} in {weights.MANIFEST}")
     return 0
+
+
+def main(argv=None):
+    """The script; Keras's global dtype policy (``--precision``) is put back afterwards, so an in-process
+    call (a test, a notebook) does not leave bf16 behind."""
+    import keras
+    policy = keras.mixed_precision.global_policy().name
+    try:
+        return _main(argv)
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
 
 
 if __name__ == "__main__":
