@@ -56,7 +56,23 @@ def digest(folder: Path) -> dict:
 
 
 # ----- Ctrl-C -------------------------------------------------------------------------------
-def test_sigint_finishes_the_step_saves_and_propagates(tmp_path):
+@pytest.fixture
+def ctrl_c_reaches_python(monkeypatch):
+    """A shell's background job starts with SIGINT ignored (then Ctrl-C cannot happen at all): give
+    the test Python's own handler, as in a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        yield
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        yield
+
+
+def _sigint_default():                 # for child processes: Ctrl-C as in a terminal (see above)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_sigint_finishes_the_step_saves_and_propagates(tmp_path, ctrl_c_reaches_python):
     loop, one = make(tmp_path, every=0)
 
     def step(i):
@@ -82,7 +98,8 @@ def _run_dcgan(tmp_path, steps, env, popen=False):
            "--width", "0.125", "--batch", "4", "--n-train", "32", "--sample-every", "1000",
            "--steps", str(steps), "--run-dir", str(tmp_path / "run")]
     if popen:
-        return subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=_sigint_default)
     return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
 
 
