@@ -69,6 +69,11 @@ def test_resnet_on_torch_backend(tmp_path):
     """)
     env = dict(os.environ, KERAS_BACKEND="torch", INPAINTKIT_NO_PROGRESS="1")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    if out.returncode == -11:
+        # PyTorch 2.13's CPU backward of this ResNet crashed with SIGSEGV in 1 of 3 clean-clone CI runs next
+        # to the other xdist worker (never alone; conftest.py: it always does with OMP_NUM_THREADS=1). A
+        # native crash of the library, not the kit's: run once more; a second crash fails the test.
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r == {"backend": "torch", "steps": 2, "p": [14, 7], "f": [14, 16], "finite": True}
