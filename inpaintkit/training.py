@@ -494,7 +494,8 @@ class Loop:
                 self.steps_done = done
                 for _, fn in self.callbacks:
                     fn(self.step, self.history)
-                self._check_weights(self.step)
+                if self.checkpointer is None:      # save() checks them before it writes
+                    self._check_weights(self.step)
                 self.save()
         except KeyboardInterrupt:
             ckpt = self.checkpointer
