@@ -160,6 +160,12 @@ def kernelspec() -> dict:
 def _save(nb, path: Path, args) -> Path:
     import nbformat
     nb.metadata["kernelspec"] = kernelspec()
+    # A committed notebook carries no widget state in its metadata: JupyterLab's widget manager rewrites
+    # that metadata (to its live, at first empty, state) as soon as a kernel starts, which marked every
+    # cloned notebook modified on opening and, once autosaved, replaced the stored state anyway.
+    # Untrusted, JupyterLab draws each widget's static copy (nbdisplay); after a student's Run All +
+    # save, JupyterLab's saveState writes the live state.
+    nb.metadata.pop("widgets", None)
     if args.inplace:
         out = path
     else:

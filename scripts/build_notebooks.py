@@ -91,6 +91,12 @@ def build(src: Path, keep_outputs: bool = False) -> Path:
     nb.metadata["language_info"] = {"name": "python"}
     out = ROOT / "notebooks" / (src.stem + ".ipynb")
     student = student_notebook(src)               # first: it refuses unbalanced solution markers
+    if out.is_file():
+        # the kernel's language_info as the stored run recorded it: JupyterLab writes the kernel's own
+        # into a notebook it opens, so a partial one marks the student copy modified on opening
+        info = nbformat.read(out, as_version=4).metadata.get("language_info", {})
+        if len(info) > 1:
+            student.metadata["language_info"] = dict(info)
     if keep_outputs:
         carry_outputs(nbformat.read(out, as_version=4), nb, out.name)
     nbformat.write(nb, out)

@@ -124,8 +124,9 @@ def test_run_saves_what_a_kernel_less_reader_needs(tmp_path):
     pictured = '<img src="data:image/png;base64,' in widget[0]["text/html"]
     bars = [o["data"]["text/plain"] for o in outs if o.get("data", {}).get("text/plain", "").startswith("demo:")]
     assert len(bars) == 1 and bars[0].startswith("demo: 100%|") and "4/4" in bars[0]
-    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    assert widget[0]["application/vnd.jupyter.widget-view+json"]["model_id"] in state
+    # no stored widget state: JupyterLab's widget manager would rewrite it on opening (a modified
+    # notebook as cloned); the saved state after a student's Run All comes from saveState (browser test)
+    assert "widgets" not in nb["metadata"]
     assert nb["metadata"]["kernelspec"]["display_name"] == cli.kernelspec()["display_name"]
     assert pictured, "a plain plt.show() inside the student's own interact is pictured in the static copy"
     assert Path(nbdisplay.lab_setting() or "").name in ("inpaintkit.json", "")
