@@ -46,6 +46,54 @@ def seed_weights(size: int = 64) -> dict:
     return {k: v * scale for k, v in SEED_LAMBDAS.items()}
 
 
+# Named weight sets, as multiples of seed_weights(size). "tuned": chosen on the validation split by
+# scripts/sweep_guided.py (docs/guided_sweep/README.md; the rule in choose_scale); "sem_inpainting":
+# the source project's balance, kept for comparison.
+WEIGHT_SCALES = {"tuned": TUNED_SCALE_PLACEHOLDER, "sem_inpainting": 1.0}
+DEFAULT_WEIGHTS = "tuned"
+
+
+def weights(name: str = DEFAULT_WEIGHTS, size: int = 64) -> dict:
+    """The λ_sem, λ_cat, λ_inp of a named set (:data:`WEIGHT_SCALES`) at images of ``size``²."""
+    check_choice("weights", name, tuple(WEIGHT_SCALES))
+    return {k: v * WEIGHT_SCALES[name] for k, v in seed_weights(size).items()}
+
+
+def choose_scale(sweep: dict, max_psnr_loss: float = 0.5) -> dict:
+    """The setting a λ sweep (``scripts/sweep_guided.py``, val split) chooses: among the scales whose
+    hole PSNR is at most ``max_psnr_loss`` dB below semantic inpainting's on the same images (pooled
+    over the hole kinds), the one whose completions the independent evaluator classifies right most
+    often (ties: the higher PSNR). Every point's paired differences to semantic come with 95 %
+    bootstrap intervals; ``helps`` says whether the chosen one keeps the class more often at all."""
+    from .evaluation import paired_difference
+    pts = sweep["points"]
+    if repr(0.0) not in pts:
+        raise InpaintkitError("sweep: expected a point at scale 0 (semantic inpainting), got scales "
+                              f"{sorted(p['scale'] for p in pts.values())}")
+    kinds = sweep["settings"]["kinds"]
+
+    def pooled(point, what):
+        return np.concatenate([np.asarray(point["per_image"][k][what], np.float64) for k in kinds])
+
+    ref = pts[repr(0.0)]
+    table = []
+    for p in sorted(pts.values(), key=lambda p: p["scale"]):
+        row = {"scale": p["scale"], "hole_psnr": float(pooled(p, "hole_psnr").mean()),
+               "accuracy": float(pooled(p, "correct").mean())}
+        if p["scale"]:
+            row["vs_semantic_psnr"] = paired_difference(pooled(p, "hole_psnr"), pooled(ref, "hole_psnr"))
+            row["vs_semantic_accuracy"] = paired_difference(pooled(p, "correct"), pooled(ref, "correct"))
+        table.append(row)
+    ok = [r for r in table if r["scale"] and r["vs_semantic_psnr"]["mean"] >= -max_psnr_loss]
+    if not ok:
+        return {"scale": None, "rule": f"no scale within {max_psnr_loss} dB of semantic", "table": table}
+    best = max(ok, key=lambda r: (round(r["accuracy"], 6), r["hole_psnr"]))
+    return {"scale": best["scale"], "lambdas": {k: v * best["scale"] for k, v in seed_weights(64).items()},
+            "rule": f"highest evaluator accuracy among scales within {max_psnr_loss} dB hole PSNR of semantic "
+                    "(pooled over the hole kinds, val split)",
+            "helps": best["vs_semantic_accuracy"]["mean"] > 0, "table": table}
+
+
 def _outputs(ctx, extractor):
     """The extractor on G(z) and on the composite, in one batched call cached on the step's context."""
     cache = ctx.__dict__.setdefault("_classifier_outputs", {})
@@ -126,14 +174,17 @@ class ClassMatch(Term):
         return DIVERGENCES[self.kind](p, q)
 
 
-def guided_terms(classifier, discriminator=None, layers=DEFAULT_LAYERS, *, lambda_sem=None, lambda_cat=None,
-                 lambda_inp=None, divergence: str = "symkl", prior_weight: float = PriorLoss.weight) -> list[Term]:
+def guided_terms(classifier, discriminator=None, layers=DEFAULT_LAYERS, *, lambdas: str = DEFAULT_WEIGHTS,
+                 lambda_sem=None, lambda_cat=None, lambda_inp=None, divergence: str = "symkl",
+                 prior_weight: float = PriorLoss.weight) -> list[Term]:
     """Yeh's context (+ prior) loss and sem_inpainting's three terms.
 
-    ``layers``: hidden layers for the feature term, plus ``"softmax"`` for the class term. A λ of 0
-    drops its term; no discriminator drops the prior and the adversarial terms."""
+    ``layers``: hidden layers for the feature term, plus ``"softmax"`` for the class term.
+    ``lambdas``: a named weight set (:func:`weights`: ``"tuned"`` or ``"sem_inpainting"``); a
+    ``lambda_*`` given overrides its entry. A λ of 0 drops its term; no discriminator drops the prior
+    and the adversarial terms."""
     size = int(classifier.input_shape[1])
-    lam = seed_weights(size)
+    lam = weights(lambdas, size)
     lambda_sem = lam["sem"] if lambda_sem is None else lambda_sem
     lambda_cat = lam["cat"] if lambda_cat is None else lambda_cat
     lambda_inp = lam["inp"] if lambda_inp is None else lambda_inp
@@ -151,16 +202,17 @@ def guided_terms(classifier, discriminator=None, layers=DEFAULT_LAYERS, *, lambd
 
 
 def guided_search(generator, discriminator, classifier, layers=DEFAULT_LAYERS, *, iters: int = 300,
-                  restarts: int = 1, lr: float = 0.01, seed: int = 0, jit: bool | None = None, **weights) -> LatentSearch:
-    """A :class:`LatentSearch` with the guided loss (weights: ``lambda_sem``, ``lambda_cat``,
-    ``lambda_inp``, ``divergence``, ``prior_weight``). ``jit``: XLA on TensorFlow, by default only
+                  restarts: int = 1, lr: float = 0.01, seed: int = 0, jit: bool | None = None,
+                  **loss_options) -> LatentSearch:
+    """A :class:`LatentSearch` with the guided loss (``loss_options`` of :func:`guided_terms`:
+    ``lambdas``, ``lambda_sem``, ``lambda_cat``, ``lambda_inp``, ``divergence``, ``prior_weight``). ``jit``: XLA on TensorFlow, by default only
     with a GPU (:func:`inpaintkit.googlenet.auto_jit`)."""
     if classifier is None:
         raise InpaintkitError("classifier: expected a GoogLeNet (googlenet.googlenet or classifier.shipped()), got None")
     if tuple(classifier.input_shape[1:3]) != tuple(generator.output_shape[1:3]):
         raise InpaintkitError(f"classifier: expected input size {generator.output_shape[1:3]} like the generator's "
                               f"output, got {classifier.input_shape[1:3]}")
-    terms = guided_terms(classifier, discriminator, layers, **weights)
+    terms = guided_terms(classifier, discriminator, layers, **loss_options)
     return LatentSearch(generator, terms, iters=iters, restarts=restarts, lr=lr, seed=seed,
                         jit=googlenet.auto_jit(jit))
 
@@ -193,7 +245,7 @@ def available_models(preset=None):
 
 def inpaint(images, holes, generator=None, discriminator=None, classifier=None, *, preset=None,
             iters=None, restarts=None, layers=DEFAULT_LAYERS, seed: int = 0, snapshot_every=None,
-            callback=None, **weights):
+            callback=None, **loss_options):
     """Guided inpainting of a batch at the generator's resolution; defaults from the preset and the
     shipped models. Returns a :class:`~inpaintkit.semantic.SearchResult`."""
     from . import presets
@@ -205,7 +257,7 @@ def inpaint(images, holes, generator=None, discriminator=None, classifier=None, 
         classifier = classifier or C
     search = guided_search(generator, discriminator, classifier, layers,
                            iters=P.latent_iters if iters is None else iters,
-                           restarts=P.restarts if restarts is None else restarts, seed=seed, **weights)
+                           restarts=P.restarts if restarts is None else restarts, seed=seed, **loss_options)
     images = check_images("images", images)
     if images.ndim == 3:
         images, holes = images[None], check_masks("holes", holes, like=images)[None]

@@ -123,3 +123,39 @@ def redraw(handle, fig):
             handle.update(fig)
     _plt().close(fig)
     return handle
+
+
+def lambda_sweep(sweep: dict, choice: dict | None = None):
+    """A λ sweep of the guided search (``scripts/sweep_guided.py``): hole PSNR (left) and the
+    independent evaluator's accuracy (right) against the scale of sem_inpainting's λs, one line per
+    hole kind with 95 % bootstrap intervals; semantic inpainting (scale 0) as a dashed line of the
+    same colour, the chosen scale (``choice``, e.g. ``guided.choose_scale(sweep)``) as a grey bar.
+    Returns the figure."""
+    plt = _plt()
+    points = sorted(sweep["points"].values(), key=lambda p: p["scale"])
+    ref = [p for p in points if p["scale"] == 0]
+    guided = [p for p in points if p["scale"] > 0]
+    if not guided:
+        raise ValueError("sweep: expected at least one point with a scale > 0")
+    x = np.array([p["scale"] for p in guided])
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4), dpi=DPI)
+    for ax, what, label in ((axes[0], "hole_psnr", "hole PSNR (dB)"),
+                            (axes[1], "accuracy", "evaluator: class kept")):
+        for i, kind in enumerate(sweep["settings"]["kinds"]):
+            colour = f"C{i}"
+            r = [p["results"][kind][what] for p in guided]
+            mean = np.array([v["mean"] for v in r])
+            lo, hi = np.array([v["ci95"][0] for v in r]), np.array([v["ci95"][1] for v in r])
+            ax.plot(x, mean, "o-", color=colour, label=kind)
+            ax.fill_between(x, lo, hi, color=colour, alpha=0.15)
+            if ref:
+                ax.axhline(ref[0]["results"][kind][what]["mean"], color=colour, ls="--", lw=1)
+        if choice and choice.get("scale"):
+            ax.axvline(choice["scale"], color="0.5", lw=6, alpha=0.3)
+        ax.set_xscale("log")
+        ax.set_xlabel("scale of sem_inpainting's λs (log)")
+        ax.set_ylabel(label)
+        ax.set_title(label + " (dashed: semantic)", fontsize=TITLE_SIZE)
+    axes[0].legend(fontsize=9, loc="best")
+    fig.tight_layout()
+    return fig

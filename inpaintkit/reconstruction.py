@@ -8,7 +8,12 @@ softmax keeps only the class. Two parametrisations of the image:
   stays in [0, 1] with no clipping), :math:`u` starts as faint Gaussian noise (std 0.1, a grey image
   with noise); a total-variation prior
   :math:`\tau\,\mathrm{TV}(x)` (mean absolute difference of neighbours, ``tv``) keeps the
-  high-frequency noise that no layer constrains from dominating the picture;
+  high-frequency noise that no layer constrains from dominating the picture; with ``jitter=j`` every
+  step shows the classifier the image shifted by a random whole number of pixels in [−j, j] in each
+  direction (wrapping round; "transformation robustness" of feature visualisation, Olah et al. 2017):
+  an image whose features only match at one exact position — the high-frequency patterns a layer
+  accepts as well as the car — no longer lowers the loss, so the picture keeps what the layer
+  really encodes;
 * ``"z"``: :math:`x = G(z)`, the DCGAN's image of a code :math:`z \in [-1, 1]^{100}` (clipped after every
   step, as in Yeh et al.): the reconstruction can only be a car the generator knows.
 
@@ -55,6 +60,13 @@ def layer_loss(name: str, features, target):
     return kl(target, features) if name == "softmax" else normalised_error(features, target)
 
 
+def shift_matrix(size: int, d: int) -> np.ndarray:
+    """``(size, size)`` permutation ``P`` with ``P @ v`` = ``v`` rolled by ``d`` (``np.roll``): a shift
+    that is an input of the compiled step, the same on every backend (PyTorch's roll needs a
+    Python int)."""
+    return np.roll(np.eye(size, dtype=np.float32), int(d), axis=0)
+
+
 def total_variation(x):
     """Mean absolute difference of vertically and horizontally neighbouring pixels, per image."""
     dy = ops.mean(ops.abs(x[:, 1:] - x[:, :-1]), axis=(1, 2, 3))
@@ -78,7 +90,7 @@ class Reconstructor:
     """
 
     def __init__(self, classifier, layers=DEFAULT_LAYERS, *, mode: str = "pixels", generator=None,
-                 lr: float | None = None, tv: float = 0.3, jit: bool | None = None):
+                 lr: float | None = None, tv: float = 0.3, jitter: int = 0, jit: bool | None = None):
         check_choice("mode", mode, ("pixels", "z"))
         if isinstance(layers, str):
             layers = (layers,)
@@ -96,6 +108,7 @@ class Reconstructor:
         self.mode, self.generator = mode, generator
         self.lr = check_float("lr", lr if lr is not None else (0.05 if mode == "pixels" else 0.02), minimum=0)
         self.tv = check_float("tv", tv, minimum=0) if mode == "pixels" else 0.0
+        self.jitter = check_int("jitter", jitter, minimum=0) if mode == "pixels" else 0
         self.jit = googlenet.auto_jit(jit)
         self._compiled: dict[int, tuple] = {}
 
@@ -111,14 +124,15 @@ class Reconstructor:
         var = keras.Variable(np.zeros(shape, np.float32), name="reconstruction", trainable=True)
         opt = keras.optimizers.Adam(self.lr)
 
-        def per_row(select, targets):
+        def per_row(select, targets, shift_h=None, shift_w=None):
             x = self.image_of(var)
-            feats = self.extractor(x, training=False)
+            seen = x if shift_h is None else ops.einsum("gh,nhwc,vw->ngvc", shift_h, x, shift_w)
+            feats = self.extractor(seen, training=False)
             losses = [layer_loss(name, feats[name], t) for name, t in zip(self.layers, targets)]
             return x, ops.stack(losses, axis=1) * select            # (rows, L), zero off the row's layer
 
-        def loss_fn(tv, select, *targets):
-            x, per = per_row(select, targets)
+        def loss_fn(tv, select, shift_h, shift_w, *targets):
+            x, per = per_row(select, targets, shift_h, shift_w)
             total = ops.sum(per) + tv * ops.sum(total_variation(x))
             col = ops.sum(select, axis=0) + EPS
             return total, {name: ops.sum(per[:, k]) / col[k] for k, name in enumerate(self.layers)}
@@ -161,9 +175,12 @@ class Reconstructor:
                    for name in self.layers]                      # row l*n + i: layer l, image i
         select = np.repeat(np.eye(L, dtype=np.float32), n, axis=0)
         history = []
+        rng = np.random.default_rng(seed + 1)
         t0 = time.perf_counter()
         for i in range(iters):
-            logs = step(np.array(tv, np.float32), select, *targets)
+            dh, dw = rng.integers(-self.jitter, self.jitter + 1, 2) if self.jitter else (0, 0)
+            logs = step(np.array(tv, np.float32), select, shift_matrix(self.size, dh),
+                        shift_matrix(self.size, dw), *targets)
             history.append({"iteration": i + 1, **logs})
             if callback is not None:
                 callback(i + 1, logs)

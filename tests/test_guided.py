@@ -116,3 +116,64 @@ def test_guided_search_runs_on_pytorch():
     assert out.returncode == 0, out.stderr[-3000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["backend"] == "torch" and r["exact"] and r["last"] < r["first"]
+
+
+def _sweep(deltas):
+    """A synthetic sweep: 8 images x 2 kinds; ``deltas``: {scale: (hole PSNR shift, accuracy)}."""
+    rng = np.random.default_rng(0)
+    base = rng.normal(15, 1, 16)
+    pts = {}
+    for s, (shift, acc) in {0.0: (0.0, 0.5), **deltas}.items():
+        correct = (np.arange(16) < round(acc * 16)).astype(float)
+        psnr = base + shift
+        per = {k: {"hole_psnr": psnr[i * 8:(i + 1) * 8].tolist(), "correct": correct[i * 8:(i + 1) * 8].tolist()}
+               for i, k in enumerate(("center", "half"))}
+        res = {k: {w: {"mean": float(np.mean(per[k][q])), "ci95": [0.0, 1.0]}
+                   for w, q in (("hole_psnr", "hole_psnr"), ("accuracy", "correct"))} for k in per}
+        pts[repr(float(s))] = {"scale": float(s), "per_image": per, "results": res}
+    return {"settings": {"kinds": ["center", "half"]}, "points": pts}
+
+
+def test_choose_scale_keeps_within_the_psnr_budget_and_maximises_the_evaluator():
+    sweep = _sweep({1e-6: (-0.05, 0.5), 1e-4: (-0.3, 0.75), 1.0: (-2.0, 1.0)})
+    c = guided.choose_scale(sweep)
+    assert c["scale"] == 1e-4                         # 1.0 keeps more classes but costs 2 dB
+    assert c["helps"] and c["lambdas"]["cat"] == pytest.approx(guided.seed_weights(64)["cat"] * 1e-4)
+    assert [r["scale"] for r in c["table"]] == [0.0, 1e-6, 1e-4, 1.0]
+    assert guided.choose_scale(sweep, max_psnr_loss=3)["scale"] == 1.0
+    none = guided.choose_scale(_sweep({1.0: (-2.0, 1.0)}))
+    assert none["scale"] is None and "no scale" in none["rule"]
+    flat = guided.choose_scale(_sweep({1e-6: (0.0, 0.5), 1e-3: (-0.1, 0.5)}))
+    assert flat["scale"] == 1e-6 and not flat["helps"]   # ties on accuracy: the higher PSNR
+    del sweep["points"][repr(0.0)]
+    with pytest.raises(InpaintkitError, match="sweep: expected a point at scale 0"):
+        guided.choose_scale(sweep)
+
+
+def test_lambda_sweep_plot():
+    import matplotlib
+    matplotlib.use("Agg")
+    from inpaintkit import plotting
+    sweep = _sweep({1e-6: (-0.05, 0.5), 1e-4: (-0.3, 0.75)})
+    fig = plotting.lambda_sweep(sweep, guided.choose_scale(sweep))
+    assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log"
+    assert len(fig.axes[0].lines) >= 4                # a line per kind, semantic dashed, the choice
+    assert "PSNR" in fig.axes[0].get_ylabel() and "class" in fig.axes[1].get_ylabel()
+
+
+def test_sweep_script_writes_each_point_resumes_and_never_overwrites_another_sweep(tmp_path):
+    env = dict(os.environ, INPAINTKIT_NO_PROGRESS="1", TF_CPP_MIN_LOG_LEVEL="3", INPAINTKIT_PRESET="quick")
+    out = tmp_path / "sweep.json"
+    args = [sys.executable, str(ROOT / "scripts" / "sweep_guided.py"), "--n", "2", "--iters", "2", "--restarts", "1",
+            "--batch", "2", "--kinds", "center", "--scales", "1e-3", "--out", str(out)]
+    r = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    doc = json.loads(out.read_text())
+    assert sorted(doc["points"]) == [repr(0.0), repr(1e-3)] and doc["settings"]["split"] == "val"
+    assert doc["choice"]["table"][1]["vs_semantic_psnr"]["n"] == 2
+    r = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.count("done already") == 2, r.stdout + r.stderr[-2000:]
+    before = out.read_text()
+    r = subprocess.run(args[:-2] + ["--iters", "3", "--out", str(out)], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and "--out:" in r.stderr and out.read_text() == before

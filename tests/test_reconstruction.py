@@ -64,3 +64,20 @@ def test_bad_arguments(net, images):
         reconstruction.Reconstructor(net, ["nope"])
     with pytest.raises(InpaintkitError, match="images"):
         reconstruction.reconstruct(net, images[:, :16, :16], ["conv2"], iters=1)
+
+
+def test_shift_matrix_is_np_roll_on_both_axes():
+    x = np.random.default_rng(0).random((2, 6, 6, 3)).astype(np.float32)
+    for dh, dw in ((0, 0), (2, -1), (-3, 3)):
+        y = np.einsum("gh,nhwc,vw->ngvc", reconstruction.shift_matrix(6, dh), x, reconstruction.shift_matrix(6, dw))
+        assert np.allclose(y, np.roll(np.roll(x, dh, axis=1), dw, axis=2))
+
+
+def test_jitter_moves_the_image_each_step_and_the_loss_still_falls(net, images):
+    r = reconstruction.Reconstructor(net, ["conv2"], mode="pixels", jitter=2)
+    res = r.run(images, iters=25, seed=0)
+    assert res.history[-1]["conv2"] < 0.8 * res.history[0]["conv2"]
+    plain = reconstruction.Reconstructor(net, ["conv2"], mode="pixels").run(images, iters=25, seed=0)
+    assert not np.allclose(res.images, plain.images)          # the shifts reached the classifier
+    with pytest.raises(InpaintkitError, match="jitter"):
+        reconstruction.Reconstructor(net, ["conv2"], jitter=-1)

@@ -164,6 +164,19 @@ pix = from_pixels.run(cars, iters=P.recon_iters, seed=0)
 reconstruction.show(pix, cars, title=f"from noise, pixels ({P.recon_iters} iterations, {pix.seconds:.0f}s)");
 
 # %% [markdown]
+# **Why the high layers give noise.** The optimiser did its job — the layer losses printed below are
+# small — so `inception_3b` and `inception_4b` respond to these noisy pictures almost as to the car.
+# A classifier trained to tell seven kinds of toy car apart keeps only what separates them and
+# responds just as well to high-frequency patterns no photograph has. Nothing in the loss asks for a
+# natural image. Feature visualisation adds *transformation robustness* (Olah et al., 2017): show the
+# layer the image shifted by a few random pixels at each step, so only features that survive a
+# shift lower the loss (`jitter=2`):
+
+# %%
+jittered = reconstruction.Reconstructor(C, layers, mode="pixels", jitter=2).run(cars, iters=P.recon_iters, seed=0)
+reconstruction.show(jittered, cars, title=f"from noise, pixels, shifted by up to 2 px each step ({jittered.seconds:.0f}s)");
+
+# %% [markdown]
 # Through the DCGAN instead: optimise $z$ and let the generator draw, $x = G(z)$. The image can only
 # be something the generator knows, so even the high layers give cars (*sem_inpainting*'s figure).
 
@@ -181,12 +194,26 @@ else:
 # How close is each reconstruction to the car, in pixels (mean |x − x₀|) and for the layer itself?
 
 # %%
-for res, what in ((pix, "pixels"), (zrec, "z")):
+for res, what in ((pix, "pixels"), (jittered, "jitter"), (zrec, "z")):
     if res is None:
         continue
     for l, name in enumerate(layers):
         l1 = np.abs(res.images[l] - cars).mean()
         print(f"{what:>6} {name:<13} pixel L1 {l1:.3f}   layer loss {res.losses[l].mean():.3f}")
+
+# %% [markdown]
+# **What the pictures and numbers say.**
+# - *In pixels* every layer's loss falls to 0.1 or less, yet the pictures move away from the car as the
+#   layer rises (pixel L1 0.08 at `conv2`, about 0.24 from `inception_3b` up): the higher the layer, the
+#   more images it accepts as "this car". That is the cause of the noise, not a failed optimisation.
+# - *With the shifts* the high layers keep what survives a shift: dark wheels along the bottom and the
+#   line of the road; the car's and the sky's colours are gone. Their losses stay higher (about 0.19 and
+#   0.08): fewer images satisfy a layer that is looked at from several positions.
+# - *Through z* the pictures are cars, closer in pixels from the middle layers (L1 0.16–0.18), but
+#   the losses of `conv2` and the inception layers stay at 0.3–0.5, against 0.01–0.09 in pixels: **the generator cannot draw these
+#   cars.** The brown pickup on snow comes back as a pale car on white ground, the grey sports car as a
+#   blue one. The red van is the exception: the generator can draw a red van. Semantic and guided
+#   inpainting (notebooks 07 and 09) meet the same limit: they fill a hole only with what $G$ can draw.
 
 # %% [markdown]
 # Pick a layer and a car (the reconstructions above, no recomputation):
@@ -195,9 +222,9 @@ for res, what in ((pix, "pixels"), (zrec, "z")):
 from ipywidgets import Dropdown, IntSlider, interact
 
 @interact(layer=Dropdown(options=layers, value="inception_3b"), car=IntSlider(0, 0, len(cars) - 1),
-          source=Dropdown(options=["pixels", "z"] if zrec is not None else ["pixels"]))
+          source=Dropdown(options=["pixels", "jitter", "z"] if zrec is not None else ["pixels", "jitter"]))
 def look(layer="inception_3b", car=0, source="pixels"):
-    res = pix if source == "pixels" else zrec
+    res = {"pixels": pix, "jitter": jittered, "z": zrec}[source]
     l = layers.index(layer)
     probs = googlenet.predict(C, np.stack([cars[car], res.images[l, car]]))
     show_images([cars[car], res.images[l, car]],

@@ -1,0 +1,104 @@
+"""Choose the guided search's weights on the validation split: sem_inpainting's λs times a scale.
+
+    INPAINTKIT_PRESET=class python scripts/sweep_guided.py --out docs/guided_sweep/val_n32.json
+    python scripts/sweep_guided.py --n 4 --iters 5 --scales 1e-4 1 --out /tmp/sweep.json   # a smoke run
+
+Every point is guided inpainting (``inpaintkit.guided``) with λ_sem, λ_cat, λ_inp = ``scale`` × the
+kit's rescaling of sem_inpainting's (``guided.seed_weights``), on the first ``--n`` toy cars of the
+**val** split under each large hole (``evaluation.large_hole_masks``). Scale 0 is plain semantic
+inpainting (Yeh et al.): the same search without the classifier's terms, the reference of every
+point. Per point: hole PSNR and the independent evaluator's accuracy (does the completed car still
+show its class?) with 95 % bootstrap intervals, and the paired difference to semantic.
+``guided.choose_scale`` picks the setting, ``plotting.lambda_sweep`` draws it (notebook 09).
+
+Each point is written to ``--out`` when it finishes (atomically): a rerun skips the points already
+there, so an interrupted sweep resumes. The test split is for the report, never for choosing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SCALES = (0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1.0)
+
+
+def _write(path: Path, doc: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scales", nargs="+", type=float, default=list(SCALES),
+                   help="multiples of sem_inpainting's λs (0: semantic inpainting, always run)")
+    p.add_argument("--n", type=int, default=32, help="val images per hole kind")
+    p.add_argument("--kinds", nargs="+", default=["center", "lower", "half"], choices=("center", "lower", "half"))
+    p.add_argument("--iters", type=int, default=None, help="search iterations (default: the preset's)")
+    p.add_argument("--restarts", type=int, default=None)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--generator", default=None, help="a DCGAN generator .weights.h5 instead of the shipped one")
+    p.add_argument("--out", required=True, help="JSON file; points already in it are not rerun")
+    a = p.parse_args(argv)
+    if any(s < 0 for s in a.scales):
+        p.error(f"--scales: expected numbers >= 0, got {a.scales}")
+
+
+    from inpaintkit import backend, evaluation, evaluator, guided, presets
+    from inpaintkit import weights as registry
+
+    P = presets.active()
+    out = Path(a.out)
+    settings = {"split": "val", "seed_images": evaluation.LARGE_HOLE_SEEDS["val"], "n": a.n, "kinds": a.kinds,
+                "preset": P.name, "iters": a.iters or P.latent_iters, "restarts": a.restarts or P.restarts,
+                "batch": a.batch, "backend": backend.NAME,
+                "generator": a.generator or "shipped " + registry.entry("dcgan_toycars_generator")["sha256"][:12],
+                "seed_lambdas_64": guided.seed_weights(64)}
+    doc = json.loads(out.read_text()) if out.is_file() else {}
+    if doc and doc.get("settings") != settings:
+        raise SystemExit(f"--out: {out} holds a sweep with other settings {doc.get('settings')}; "
+                         "give another file (nothing was overwritten)")
+    doc.setdefault("command", "python scripts/sweep_guided.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:])))
+    doc["settings"] = settings
+    doc.setdefault("points", {})
+    images, labels = evaluation.large_hole_split("val", a.n, 64)
+    masks = evaluation.large_hole_masks(a.n, 64, a.kinds)
+    E = evaluator.load()
+    scales = sorted({0.0, *a.scales})
+    for s in scales:
+        key = repr(float(s))
+        if key in doc["points"]:
+            print(f"scale {s:g}: done already", flush=True)
+            continue
+        lam = {f"lambda_{k}": v * s for k, v in guided.seed_weights(64).items()}
+        name = "semantic" if s == 0 else "guided"
+        methods = evaluation.large_hole_methods(
+            [name], preset=P, iters=a.iters, restarts=a.restarts, batch=a.batch, generator_weights=a.generator,
+            **({} if s == 0 else lam))
+        t0 = time.perf_counter()
+        res = evaluation.large_hole_compare(methods, images, labels, masks, model=E)
+        point = {"scale": float(s), "lambdas": lam if s else None, "wall_s": round(time.perf_counter() - t0, 1),
+                 "results": {k: res["results"][k][name] for k in a.kinds},
+                 "per_image": {k: res["per_image"][k][name] for k in a.kinds}}
+        doc["points"][key] = point
+        _write(out, doc)
+        summary = ", ".join(f"{k} {point['results'][k]['hole_psnr']['mean']:.2f} dB "
+                            f"{point['results'][k]['accuracy']['mean']:.2f}" for k in a.kinds)
+        print(f"scale {s:g}: {summary} ({point['wall_s']:.0f} s)", flush=True)
+    doc["intact_accuracy"] = res["intact_accuracy"] if "res" in locals() else doc.get("intact_accuracy")
+    doc["choice"] = guided.choose_scale(doc)
+    _write(out, doc)
+    print(json.dumps(doc["choice"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
