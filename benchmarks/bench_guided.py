@@ -112,9 +112,13 @@ def compare(n: int, out, argv, only=None) -> dict:
             methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
                                                                restarts=P.restarts, jit=googlenet.auto_jit()))
         return _merge(n, out, argv, only, methods, cars, masks_, C, note, P, name)
-    methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts))
+    # "guided": sem_inpainting's λs (what notebook 10's stored run holds; the kit's tuned default is
+    # compared with semantic inpainting on the test split by scripts/eval_large_holes.py, docs/large_holes)
+    methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts,
+                                                    lambdas="sem_inpainting"))
     # sem_inpainting's balance makes the classifier terms ~1000x the context loss; a variant 10^4 times lighter
     methods["guided λ/1e4"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts,
+                                                          lambdas="sem_inpainting",
                                                           lambda_sem=guided.seed_weights(S)["sem"] / 1e4,
                                                           lambda_cat=guided.seed_weights(S)["cat"] / 1e4))
     t0 = time.perf_counter()

@@ -399,7 +399,8 @@ def large_hole_compare(methods: dict, images, labels, masks: dict | None = None,
     "ssim", "accuracy": {"mean", "ci95", "n"}, "seconds_per_image", "vs_telea": {...}}}},
     "per_image": {kind: {method: {"hole_psnr", "ssim", "correct": lists}}}, "outputs": {kind: {method:
     (N, H, W, 3)}}}``. ``vs_telea`` (when Telea is among the methods): paired differences of hole PSNR
-    and accuracy against Telea on the same images (:func:`paired_difference`).
+    and accuracy against Telea on the same images (:func:`paired_difference`); ``vs_semantic`` the
+    same for guided against semantic inpainting.
     """
     from . import evaluator
     images = check_images("images", images, batched=True)
@@ -426,12 +427,14 @@ def large_hole_compare(methods: dict, images, labels, masks: dict | None = None,
             if verbose:
                 print(f"{kind:>12} {name:<10} evaluator accuracy {r['accuracy']['mean']:.3f} "
                       f"[{r['accuracy']['ci95'][0]:.3f}, {r['accuracy']['ci95'][1]:.3f}]", flush=True)
-        if "telea" in per_method and len(images) >= 2:
-            t = out["per_image"][kind]["telea"]
-            for name in per_method:
-                if name != "telea":
+        for ref, others in (("telea", [n for n in per_method if n != "telea"]), ("semantic", ["guided"])):
+            if ref not in per_method or len(images) < 2:
+                continue
+            t = out["per_image"][kind][ref]
+            for name in others:
+                if name in per_method:
                     p = out["per_image"][kind][name]
-                    out["results"][kind][name]["vs_telea"] = {
+                    out["results"][kind][name][f"vs_{ref}"] = {
                         m: paired_difference(p[m], t[m], resamples=resamples, seed=seed) for m in ("hole_psnr", "correct")}
     return out
 

@@ -72,6 +72,11 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t0
     table = evaluation.large_hole_table(res)
     print("\n" + table)
+    for kind, per in res["results"].items():
+        gap = per.get("guided", {}).get("vs_semantic")
+        if gap:
+            print(f"guided - semantic, {kind}: hole PSNR {gap['hole_psnr']['mean']:+.2f} dB {gap['hole_psnr']['ci95']}, "
+                  f"class kept {gap['correct']['mean']:+.3f} {gap['correct']['ci95']}")
     command = "python scripts/eval_large_holes.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:]))
     latent = any(m in a.methods for m in ("semantic", "guided"))
     settings = {"split": a.split, "seed_images": evaluation.LARGE_HOLE_SEEDS[a.split], "n": a.n, "kinds": a.kinds,

@@ -154,6 +154,11 @@ def test_large_hole_compare_scores_against_true_labels():
         assert per["grey"]["vs_telea"]["correct"]["mean"] == 0.0 and "vs_telea" not in per["telea"]
     table = evaluation.large_hole_table(res)
     assert "| lower | grey |" in table and "intact" in table
+    # guided is also paired with semantic inpainting
+    two = {"semantic": methods["grey"], "guided": evaluation.batched(lambda x, m: np.full_like(x, 0.4))}
+    res2 = evaluation.large_hole_compare(two, images, labels, model=probe, resamples=200, verbose=False)
+    gap = res2["results"]["center"]["guided"]["vs_semantic"]["hole_psnr"]
+    assert gap["mean"] < 0 and "vs_semantic" not in res2["results"]["center"]["semantic"]
     json.dumps({k: res[k] for k in ("intact_accuracy", "results", "per_image")})      # JSON-ready
     with pytest.raises(InpaintkitError, match="labels"):
         evaluation.large_hole_compare(methods, images, labels[:3], model=probe, verbose=False)
