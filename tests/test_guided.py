@@ -177,3 +177,14 @@ def test_sweep_script_writes_each_point_resumes_and_never_overwrites_another_swe
     r = subprocess.run(args[:-2] + ["--iters", "3", "--out", str(out)], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode != 0 and "--out:" in r.stderr and out.read_text() == before
+
+
+def test_the_tuned_default_is_what_the_shipped_sweep_chose():
+    sweep = json.loads((ROOT / "docs" / "guided_sweep" / "val_n32.json").read_text())
+    assert sweep["settings"]["split"] == "val"
+    choice = guided.choose_scale(sweep)
+    assert choice == sweep["choice"]                    # the stored choice is the rule's
+    assert guided.WEIGHT_SCALES["tuned"] == choice["scale"] and guided.DEFAULT_WEIGHTS == "tuned"
+    assert guided.weights("sem_inpainting") == guided.seed_weights(64)
+    with pytest.raises(InpaintkitError, match="weights"):
+        guided.weights("loud")

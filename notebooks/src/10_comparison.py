@@ -77,7 +77,10 @@ if "untrained" in note.lower():
 else:
     methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
                                                        restarts=P.restarts, jit=googlenet.auto_jit()))
-    methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts))
+    # sem_inpainting's own weights, as in the stored run below; the kit's tuned default (notebook 09 §3b)
+    # is so light that it fills almost as plain semantic inpainting does
+    methods["guided"] = latent(guided.guided_search(G, D, C, lambdas="sem_inpainting", iters=P.latent_iters,
+                                                    restarts=P.restarts))
 print("methods:", ", ".join(methods) + (" + glcic" if any(glcic.values()) else ""))
 
 # %% [markdown]
