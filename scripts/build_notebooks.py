@@ -81,6 +81,13 @@ def student_notebook(src: Path):
         cell.id = f"cell-{i:03d}"
     nb.metadata["kernelspec"] = dict(KERNEL)
     nb.metadata["language_info"] = {"name": "python"}
+    instructor = ROOT / "notebooks" / (src.stem + ".ipynb")
+    if instructor.is_file():
+        # the kernel's language_info as the stored run recorded it: JupyterLab writes the kernel's own
+        # into a notebook it opens, so a partial one marks the student copy modified on opening
+        info = nbformat.read(instructor, as_version=4).metadata.get("language_info", {})
+        if len(info) > 1:
+            nb.metadata["language_info"] = dict(info)
     return nb
 
 
@@ -91,12 +98,6 @@ def build(src: Path, keep_outputs: bool = False) -> Path:
     nb.metadata["language_info"] = {"name": "python"}
     out = ROOT / "notebooks" / (src.stem + ".ipynb")
     student = student_notebook(src)               # first: it refuses unbalanced solution markers
-    if out.is_file():
-        # the kernel's language_info as the stored run recorded it: JupyterLab writes the kernel's own
-        # into a notebook it opens, so a partial one marks the student copy modified on opening
-        info = nbformat.read(out, as_version=4).metadata.get("language_info", {})
-        if len(info) > 1:
-            student.metadata["language_info"] = dict(info)
     if keep_outputs:
         carry_outputs(nbformat.read(out, as_version=4), nb, out.name)
     nbformat.write(nb, out)
