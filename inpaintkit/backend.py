@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from typing import Callable, Sequence
 
 import numpy as np
@@ -56,8 +57,28 @@ def require_supported() -> None:
 
 
 def seed(value: int) -> None:
-    """Seed Python, NumPy and the backend's random generators."""
-    keras.utils.set_random_seed(int(value))
+    """Seed Python, NumPy and the backend's random generators.
+
+    ``keras.utils.set_random_seed`` also imports TensorFlow when it is installed, whatever the backend.
+    On PyTorch that put TensorFlow's and PyTorch's native runtimes (oneDNN, OpenMP) into one process:
+    a PyTorch CPU backward then crashed now and then (SIGSEGV; "corrupted size vs. prev_size"). Without
+    TensorFlow as the backend, and not yet imported, the kit does what that function does, without it."""
+    value = int(value)
+    if NAME == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(value)
+        return
+    import random
+
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, value)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(value)
+    np.random.seed(value)
+    if NAME == "torch":
+        import torch
+        torch.manual_seed(value)
 
 
 def to_numpy(x) -> np.ndarray:

@@ -57,7 +57,7 @@ def test_seeds_are_disjoint():
 
 def test_resnet_on_torch_backend(tmp_path):
     script = textwrap.dedent(f"""
-        import json, numpy as np
+        import json, sys, numpy as np
         from inpaintkit import backend, classifier, evaluator
         from inpaintkit.data import toycars
         x, y = toycars.generate(14, 32, seed=5)
@@ -65,18 +65,20 @@ def test_resnet_on_torch_backend(tmp_path):
         h = classifier.train(net, x, y, steps=2, batch_size=7, directory={str(tmp_path / 'run')!r}, checkpoint_every=1)
         p, f = evaluator.predict(net, x), evaluator.features(net, x)
         print(json.dumps({{"backend": backend.NAME, "steps": len(h), "p": list(p.shape), "f": list(f.shape),
-                          "finite": bool(np.isfinite(p).all() and np.isfinite(f).all())}}))
+                          "finite": bool(np.isfinite(p).all() and np.isfinite(f).all()),
+                          "tensorflow_loaded": "tensorflow" in sys.modules}}))
     """)
     env = dict(os.environ, KERAS_BACKEND="torch", INPAINTKIT_NO_PROGRESS="1")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    if out.returncode == -11:
-        # PyTorch 2.13's CPU backward of this ResNet crashed with SIGSEGV in 1 of 3 clean-clone CI runs next
-        # to the other xdist worker (never alone; conftest.py: it always does with OMP_NUM_THREADS=1). A
-        # native crash of the library, not the kit's: run once more; a second crash fails the test.
+    if out.returncode in (-11, -6):
+        # PyTorch 2.13's CPU backward of this ResNet crashed (SIGSEGV; SIGABRT "corrupted size vs. prev_size")
+        # in 2 of 5 clean-clone CI runs, each time with TensorFlow loaded into the same process: Keras's
+        # set_random_seed imported it. backend.seed no longer does (checked below); one rerun stays as a guard.
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    assert r == {"backend": "torch", "steps": 2, "p": [14, 7], "f": [14, 16], "finite": True}
+    assert r == {"backend": "torch", "steps": 2, "p": [14, 7], "f": [14, 16], "finite": True,
+                 "tensorflow_loaded": False}
 
 
 @shipped
