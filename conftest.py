@@ -23,6 +23,7 @@ os.environ.setdefault("INPAINTKIT_PRESET", "quick")
 os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("INPAINTKIT_TORCH_ONEDNN", "0")   # PyTorch's oneDNN CPU backward crashes now and then (backend.py)
 
 # nbval runs the instructor copies; the student copies (notebooks/student/, solutions removed) would run
 # the same code again for nothing but the None placeholders: tests/test_student_copies.py covers them.

@@ -164,6 +164,16 @@ def _shard(x, index: int, count: int):
 # in docs/benchmarks.md; not yet tried on a GPU, where jit defaults to True).
 TORCH_COMPILE = os.environ.get("INPAINTKIT_TORCH_COMPILE") == "1"
 
+# PyTorch's oneDNN (mkldnn) CPU kernels: on unless INPAINTKIT_TORCH_ONEDNN=0. PyTorch 2.13's CPU backward
+# of the evaluator's small ResNet crashes now and then through them (SIGSEGV / SIGABRT in autograd.grad)
+# when another busy process shares the 2 cores: 7 of 22 runs in pairs crashed with oneDNN on, 0 of 20 with
+# it off (this AVX-512 CPU, 2026-12-01). The test suite turns it off (conftest.py); training speed on the
+# PyTorch backend is measured with it on (docs/benchmarks.md).
+TORCH_ONEDNN = os.environ.get("INPAINTKIT_TORCH_ONEDNN", "1") != "0"
+if NAME == "torch" and not TORCH_ONEDNN:
+    import torch as _torch
+    _torch.backends.mkldnn.enabled = False
+
 
 def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers.Optimizer,
                *, jit: bool = True, post_update: Callable[[], None] | None = None,
