@@ -126,7 +126,9 @@ class Reconstructor:
 
         def per_row(select, targets, shift_h=None, shift_w=None):
             x = self.image_of(var)
-            seen = x if shift_h is None else ops.einsum("gh,nhwc,vw->ngvc", shift_h, x, shift_w)
+            # unshifted (no jitter, or the final evaluation): x itself, no identity products in every step
+            shifted = self.jitter and shift_h is not None
+            seen = ops.einsum("gh,nhwc,vw->ngvc", shift_h, x, shift_w) if shifted else x
             feats = self.extractor(seen, training=False)
             losses = [layer_loss(name, feats[name], t) for name, t in zip(self.layers, targets)]
             return x, ops.stack(losses, axis=1) * select            # (rows, L), zero off the row's layer
@@ -176,11 +178,12 @@ class Reconstructor:
         select = np.repeat(np.eye(L, dtype=np.float32), n, axis=0)
         history = []
         rng = np.random.default_rng(seed + 1)
+        shifts = {d: shift_matrix(self.size, d) for d in range(-self.jitter, self.jitter + 1)}   # built once
+        tv = np.array(tv, np.float32)
         t0 = time.perf_counter()
         for i in range(iters):
             dh, dw = rng.integers(-self.jitter, self.jitter + 1, 2) if self.jitter else (0, 0)
-            logs = step(np.array(tv, np.float32), select, shift_matrix(self.size, dh),
-                        shift_matrix(self.size, dw), *targets)
+            logs = step(tv, select, shifts[int(dh)], shifts[int(dw)], *targets)
             history.append({"iteration": i + 1, **logs})
             if callback is not None:
                 callback(i + 1, logs)

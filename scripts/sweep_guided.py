@@ -51,7 +51,6 @@ def main(argv=None) -> int:
     if any(s < 0 for s in a.scales):
         p.error(f"--scales: expected numbers >= 0, got {a.scales}")
 
-
     from inpaintkit import backend, evaluation, evaluator, guided, presets
     from inpaintkit import weights as registry
 
@@ -72,8 +71,7 @@ def main(argv=None) -> int:
     images, labels = evaluation.large_hole_split("val", a.n, 64)
     masks = evaluation.large_hole_masks(a.n, 64, a.kinds)
     E = evaluator.load()
-    scales = sorted({0.0, *a.scales})
-    for s in scales:
+    for s in sorted({0.0, *a.scales}):
         key = repr(float(s))
         if key in doc["points"]:
             print(f"scale {s:g}: done already", flush=True)
@@ -89,11 +87,11 @@ def main(argv=None) -> int:
                  "results": {k: res["results"][k][name] for k in a.kinds},
                  "per_image": {k: res["per_image"][k][name] for k in a.kinds}}
         doc["points"][key] = point
+        doc["intact_accuracy"] = res["intact_accuracy"]           # the same val cars at every point
         _write(out, doc)
         summary = ", ".join(f"{k} {point['results'][k]['hole_psnr']['mean']:.2f} dB "
                             f"{point['results'][k]['accuracy']['mean']:.2f}" for k in a.kinds)
         print(f"scale {s:g}: {summary} ({point['wall_s']:.0f} s)", flush=True)
-    doc["intact_accuracy"] = res["intact_accuracy"] if "res" in locals() else doc.get("intact_accuracy")
     doc["choice"] = guided.choose_scale(doc)
     _write(out, doc)
     print(json.dumps(doc["choice"], indent=1))
