@@ -10,7 +10,7 @@ nothing with the guiding classifier but the task:
   Inception modules;
 * **its own training data**: toy cars of the sequence ``TRAIN_SEED`` (and its test set from
   ``TEST_SEED``), a seed that no other model of the kit trains or is tested on, and neither the
-  large-hole evaluation splits (:data:`inpaintkit.evaluation.LARGE_HOLE_SEEDS`);
+  large-hole evaluation splits (:data:`inpaintkit.large_holes.SEEDS`);
 * **its own initialisation seed**.
 
 It takes [0, 1] images like every model of the kit; the ``normalize`` layer maps them to [-1, 1]

@@ -41,9 +41,21 @@ def evaluate(G, C, n: int, seed: int, frechet: bool = True) -> dict:
                classes=list(toycars.CLASSES))
     row = {"coverage": cov, "confidence": round(float(probs.max(1).mean()), 4),
            "diversity": round(dcgan.diversity(samples[:256]), 4)}
-    if frechet and weights.available("evaluator_toycars"):
-        row["frechet"] = evaluation.evaluator_frechet(samples)
+    if weights.available("evaluator_toycars"):
+        row["second_opinion"] = second_opinion(samples, probs)
+        if frechet:
+            row["frechet"] = evaluation.evaluator_frechet(samples)
     return row
+
+
+def second_opinion(images, probs) -> dict:
+    """The class histogram of the same images under the independent evaluator (another architecture,
+    other training cars) and how often the two classifiers name the same class: on real cars they
+    agree almost always; on generated cars disagreement means cars that are no clear kind of car, and
+    the GoogLeNet histogram then depends on which classifier reads it."""
+    from inpaintkit import evaluator
+    other = evaluator.predict(evaluator.load(), images)
+    return {"coverage": dcgan.coverage_stats(dcgan.class_shares(other)), "agreement": dcgan.agreement(probs, other)}
 
 
 def main(argv=None) -> int:
@@ -65,6 +77,7 @@ def main(argv=None) -> int:
         row = {"coverage": dcgan.coverage_stats(dcgan.class_shares(probs)),
                "confidence": round(float(probs.max(1).mean()), 4)}
         if weights.available("evaluator_toycars"):
+            row["second_opinion"] = second_opinion(real, probs)
             row["frechet"] = evaluation.evaluator_frechet(real)
         out["rows"]["real toy cars"] = row
     for spec in args.generators:
@@ -76,6 +89,11 @@ def main(argv=None) -> int:
               f"shares {[round(100 * s, 1) for s in c['shares']]} confidence {r['confidence']:.3f} "
               f"Fréchet {f.get('frechet', float('nan')):.2f} (real vs real {f.get('real_vs_real', float('nan')):.2f})",
               flush=True)
+        if "second_opinion" in r:
+            e = r["second_opinion"]
+            print(f"    evaluator: entropy {e['coverage']['entropy']:.3f} rarest {100 * e['coverage']['min_share']:.1f} % "
+                  f"shares {[round(100 * s, 1) for s in e['coverage']['shares']]}; the two classifiers agree on "
+                  f"{100 * e['agreement']:.1f} % of the images", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return 0

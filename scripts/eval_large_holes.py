@@ -5,9 +5,9 @@
         --lambda-cat 1e3 --json runs/sweep_cat1e3.json              # a sweep point, chosen on val
     python scripts/eval_large_holes.py --n 4 --iters 5 --methods telea semantic guided   # a smoke run
 
-Images: the first ``--n`` toy cars of the split (``evaluation.LARGE_HOLE_SEEDS``: val for choosing
+Images: the first ``--n`` toy cars of the split (``large_holes.SEEDS``: val for choosing
 hyper-parameters, test for reporting), every one under each of three large holes
-(``evaluation.large_hole_mask``): ``center`` (a centred box of half the side), ``lower`` (the lower
+(``large_holes.mask``): ``center`` (a centred box of half the side), ``lower`` (the lower
 body and both wheels) and ``half`` (the left half). The evaluator (``inpaintkit.evaluator``, a ResNet
 trained on other toy cars, not the GoogLeNet that guides) says whether each completed image still
 shows its true class. Every figure comes with a 95 % bootstrap interval over the images.
@@ -54,23 +54,23 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from inpaintkit import backend, evaluation, evaluator, presets
+    from inpaintkit import backend, evaluator, large_holes, presets
     from inpaintkit import weights as registry
 
     P = presets.get(a.preset) if a.preset else presets.active()
     t0 = time.perf_counter()
-    images, labels = evaluation.large_hole_split(a.split, a.n, 64)
-    masks = evaluation.large_hole_masks(a.n, 64, a.kinds)
+    images, labels = large_holes.split(a.split, a.n, 64)
+    masks = large_holes.masks(a.n, 64, a.kinds)
     E = evaluator.load()
-    print(f"{a.split}: {a.n} toy cars (seed {evaluation.LARGE_HOLE_SEEDS[a.split]}) x {len(a.kinds)} hole kinds; "
+    print(f"{a.split}: {a.n} toy cars (seed {large_holes.SEEDS[a.split]}) x {len(a.kinds)} hole kinds; "
           f"methods {', '.join(a.methods)}; backend {backend.NAME}; preset {P.name}", flush=True)
-    methods = evaluation.large_hole_methods(
+    methods = large_holes.methods(
         a.methods, preset=P, iters=a.iters, restarts=a.restarts, guided_iters=a.guided_iters, batch=a.batch,
         generator_weights=a.generator, glcic=a.glcic, glcic_postprocess=not a.glcic_raw, layers=a.layers,
         lambda_sem=a.lambda_sem, lambda_cat=a.lambda_cat, lambda_inp=a.lambda_inp, seed=a.seed)
-    res = evaluation.large_hole_compare(methods, images, labels, masks, model=E, resamples=a.resamples)
+    res = large_holes.compare(methods, images, labels, masks, model=E, resamples=a.resamples)
     wall = time.perf_counter() - t0
-    table = evaluation.large_hole_table(res)
+    table = large_holes.table(res)
     print("\n" + table)
     for kind, per in res["results"].items():
         gap = per.get("guided", {}).get("vs_semantic")
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
                   f"class kept {gap['correct']['mean']:+.3f} {gap['correct']['ci95']}")
     command = "python scripts/eval_large_holes.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:]))
     latent = any(m in a.methods for m in ("semantic", "guided"))
-    settings = {"split": a.split, "seed_images": evaluation.LARGE_HOLE_SEEDS[a.split], "n": a.n, "kinds": a.kinds,
+    settings = {"split": a.split, "seed_images": large_holes.SEEDS[a.split], "n": a.n, "kinds": a.kinds,
                 "methods": a.methods, "preset": P.name, "backend": backend.NAME,
                 "hole_fraction": {k: round(float(masks[k][0].mean()), 4) for k in a.kinds},
                 "evaluator": {"name": evaluator.SHIPPED, "sha256": registry.entry(evaluator.SHIPPED)["sha256"]},

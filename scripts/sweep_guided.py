@@ -5,7 +5,7 @@
 
 Every point is guided inpainting (``inpaintkit.guided``) with λ_sem, λ_cat, λ_inp = ``scale`` × the
 kit's rescaling of sem_inpainting's (``guided.seed_weights``), on the first ``--n`` toy cars of the
-**val** split under each large hole (``evaluation.large_hole_masks``). Scale 0 is plain semantic
+**val** split under each large hole (``large_holes.masks``). Scale 0 is plain semantic
 inpainting (Yeh et al.): the same search without the classifier's terms, the reference of every
 point. Per point: hole PSNR and the independent evaluator's accuracy (does the completed car still
 show its class?) with 95 % bootstrap intervals, and the paired difference to semantic.
@@ -51,12 +51,12 @@ def main(argv=None) -> int:
     if any(s < 0 for s in a.scales):
         p.error(f"--scales: expected numbers >= 0, got {a.scales}")
 
-    from inpaintkit import backend, evaluation, evaluator, guided, presets
+    from inpaintkit import backend, evaluator, guided, large_holes, presets
     from inpaintkit import weights as registry
 
     P = presets.active()
     out = Path(a.out)
-    settings = {"split": "val", "seed_images": evaluation.LARGE_HOLE_SEEDS["val"], "n": a.n, "kinds": a.kinds,
+    settings = {"split": "val", "seed_images": large_holes.SEEDS["val"], "n": a.n, "kinds": a.kinds,
                 "preset": P.name, "iters": a.iters or P.latent_iters, "restarts": a.restarts or P.restarts,
                 "batch": a.batch, "backend": backend.NAME,
                 "generator": a.generator or "shipped " + registry.entry("dcgan_toycars_generator")["sha256"][:12],
@@ -68,8 +68,8 @@ def main(argv=None) -> int:
     doc.setdefault("command", "python scripts/sweep_guided.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:])))
     doc["settings"] = settings
     doc.setdefault("points", {})
-    images, labels = evaluation.large_hole_split("val", a.n, 64)
-    masks = evaluation.large_hole_masks(a.n, 64, a.kinds)
+    images, labels = large_holes.split("val", a.n, 64)
+    masks = large_holes.masks(a.n, 64, a.kinds)
     E = evaluator.load()
     for s in sorted({0.0, *a.scales}):
         key = repr(float(s))
@@ -78,11 +78,11 @@ def main(argv=None) -> int:
             continue
         lam = {f"lambda_{k}": v * s for k, v in guided.seed_weights(64).items()}
         name = "semantic" if s == 0 else "guided"
-        methods = evaluation.large_hole_methods(
+        methods = large_holes.methods(
             [name], preset=P, iters=a.iters, restarts=a.restarts, batch=a.batch, generator_weights=a.generator,
             **({} if s == 0 else lam))
         t0 = time.perf_counter()
-        res = evaluation.large_hole_compare(methods, images, labels, masks, model=E)
+        res = large_holes.compare(methods, images, labels, masks, model=E)
         point = {"scale": float(s), "lambdas": lam if s else None, "wall_s": round(time.perf_counter() - t0, 1),
                  "results": {k: res["results"][k][name] for k in a.kinds},
                  "per_image": {k: res["per_image"][k][name] for k in a.kinds}}

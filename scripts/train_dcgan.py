@@ -43,6 +43,15 @@ def save_grid(path, images, ncols=8):
 _CLASSIFIER = []
 
 
+def save_atomic(model, path) -> None:
+    """Write ``model``'s weights to ``path`` through a temporary file: an interrupt never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name("tmp_" + path.name)            # Keras wants the .weights.h5 ending
+    model.save_weights(str(tmp))
+    os.replace(tmp, path)
+
+
 def classifier_probs(samples, full=False):
     """Top-class probabilities (all of them if ``full``) of the shipped toy-car classifier (None if not shipped)."""
     try:
@@ -93,6 +102,9 @@ def main(argv=None):
                         "toy-car classifier was most confident about (GAN practice: pick the checkpoint by a "
                         "sample-quality score; the recorded metrics use other samples, seed 1); coverage: the "
                         "sampled step with the highest class-histogram entropy x mean confidence (1024 samples, seed 2)")
+    p.add_argument("--keep-every", type=int, default=0,
+                   help="also keep the (averaged) generator of every K-th step in RUN_DIR/kept (a multiple of "
+                        "--sample-every), to score other steps afterwards with scripts/eval_dcgan.py")
     p.add_argument("--jit", action="store_true", help="compile the steps with XLA (slower on CPU, try on a GPU)")
     p.add_argument("--no-record", action="store_true", help="train only, do not write shipped weights")
     p.add_argument("--init-generator", default=None,
@@ -100,6 +112,8 @@ def main(argv=None):
                         ".weights.h5 file) against a fresh D: fine-tuning a collapsed generator with the "
                         "anti-collapse options; ignored when resuming from a checkpoint")
     args = p.parse_args(argv)
+    if args.keep_every < 0 or (args.keep_every and args.keep_every % args.sample_every):
+        p.error(f"--keep-every: expected 0 or a multiple of --sample-every ({args.sample_every}), got {args.keep_every}")
     weights.use_directory()          # $INPAINTKIT_SHIP_DIR set: ship there instead (tests)
 
     P = presets.get(args.preset)
@@ -118,7 +132,7 @@ def main(argv=None):
             weights.load(args.init_generator, G)
     # what a resumed run must share with its checkpoint (--steps may grow, shipping options change)
     same = {f"--{k.replace('_', '-')}": v for k, v in vars(args).items()
-            if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator")}
+            if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator", "keep_every")}
     same.update({"--size": size, "--width": width, "--batch": batch})
     trainer = dcgan.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
                                  lr=args.lr, d_lr=args.d_lr, beta_1=args.beta1, augment=args.augment,
@@ -137,6 +151,8 @@ def main(argv=None):
         """Keep G and D of the sampled step with the best selection score (see --ship)."""
         n_sel = 1024 if args.ship == "coverage" else 256
         Gs = trainer.averaged_generator() if args.ema else G
+        if step and args.keep_every and step % args.keep_every == 0:      # for choosing a step afterwards
+            save_atomic(Gs, run / "kept" / f"generator_{step:06d}.weights.h5")
         probs = classifier_probs(dcgan.sample(Gs, n_sel, seed=2), full=True) if step else None
         if probs is None:
             return None
@@ -147,8 +163,8 @@ def main(argv=None):
               f"confidence {conf:.3f} score {score:.4f}", flush=True)
         if score > best.get("score", best["confidence"]):
             best.update(confidence=round(conf, 4), score=round(score, 4), entropy=cov["entropy"], step=step)
-            Gs.save_weights(str(run / "best_generator.weights.h5"))
-            D.save_weights(str(run / "best_discriminator.weights.h5"))
+            save_atomic(Gs, run / "best_generator.weights.h5")
+            save_atomic(D, run / "best_discriminator.weights.h5")
             best_file.write_text(json.dumps(best))
         return conf
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv=None) -> int:
-    from inpaintkit import classifier, evaluation, evaluator, training, weights
+    from inpaintkit import classifier, evaluator, large_holes, training, weights
     from inpaintkit.data import toycars
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -65,8 +65,8 @@ def main(argv=None) -> int:
     weights.load_file(model, staged)
     report = classifier.evaluate(model, xt, yt, toycars.CLASSES)
     intact = {}
-    for split in evaluation.LARGE_HOLE_SEEDS:
-        xi, yi = evaluation.large_hole_split(split, a.n_intact, a.size)
+    for split in large_holes.SEEDS:
+        xi, yi = large_holes.split(split, a.n_intact, a.size)
         intact[split] = round(evaluator.accuracy(model, xi, yi)[0], 4)
     wall = time.perf_counter() - t0
     print(json.dumps({"test_accuracy": report["accuracy"], "per_class": report["per_class"],
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
                      "intact_accuracy": intact, "n_intact": a.n_intact},
             notes=f"Independent evaluator (small ResNet, not GoogLeNet), used only to evaluate. Trained on toy "
                   f"cars of seed {evaluator.TRAIN_SEED}, tested on seed {evaluator.TEST_SEED}; intact_accuracy: "
-                  f"the first n_intact cars of the large-hole splits (evaluation.LARGE_HOLE_SEEDS) without holes. "
+                  f"the first n_intact cars of the large-hole splits (large_holes.SEEDS) without holes. "
                   f"Wall time includes data generation and evaluation; weights stored as float16.")
     print(f"wrote {file.name} ({e['bytes'] / 1e6:.2f} MB), manifest entry {evaluator.SHIPPED!r}")
     return 0

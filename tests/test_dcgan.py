@@ -178,6 +178,14 @@ def test_coverage_stats_hand_values():
     assert dcgan.class_shares(probs).tolist() == [0.5, 0.25, 0.25]
 
 
+def test_agreement_of_two_classifiers():
+    a = np.eye(3)[[0, 1, 2, 2]] * 0.9 + 0.03
+    b = np.eye(3)[[0, 2, 2, 1]] * 0.6 + 0.1
+    assert dcgan.agreement(a, b) == 0.5 and dcgan.agreement(a, a) == 1.0
+    with pytest.raises(InpaintkitError, match="other_probs: expected"):
+        dcgan.agreement(a, b[:2])
+
+
 def test_coverage_sees_a_collapsed_generator():
     """A 'generator' whose samples the classifier puts into one class fails the coverage bar."""
     import keras

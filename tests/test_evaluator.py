@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from inpaintkit import baselines, evaluation, evaluator, weights
+from inpaintkit import baselines, evaluation, evaluator, large_holes, weights
 from inpaintkit.errors import InpaintkitError
 
 shipped = pytest.mark.skipif(not weights.available(evaluator.SHIPPED),
@@ -50,7 +50,7 @@ def test_seeds_are_disjoint():
     from inpaintkit import classifier
     used = {0, 1, 7, 123, 424_242, 424_243, classifier.TEST_SEED}           # other models and notebooks
     own = {evaluator.TRAIN_SEED, evaluator.TEST_SEED}
-    holes = set(evaluation.LARGE_HOLE_SEEDS.values())
+    holes = set(large_holes.SEEDS.values())
     fd = set(evaluation.FRECHET_SEEDS.values())
     assert len(own | holes | fd | used) == len(own) + len(holes) + len(fd) + len(used)
 
@@ -93,7 +93,7 @@ def test_shipped_evaluator_accuracy():
     acc, correct = evaluator.accuracy(E, x, y)
     assert acc >= 0.9 and correct.shape == (350,)
     # and on the intact large-hole test images
-    xt, yt = evaluation.large_hole_split("test", 64)
+    xt, yt = large_holes.split("test", 64)
     assert evaluator.accuracy(E, xt, yt)[0] >= 0.9
 
 
@@ -112,7 +112,7 @@ def test_bootstrap_mean_interval():
 
 
 def test_large_hole_masks_geometry():
-    m = evaluation.large_hole_masks(3, 64)
+    m = large_holes.masks(3, 64)
     assert list(m) == ["center", "lower", "half"] and all(v.shape == (3, 64, 64, 1) for v in m.values())
     c, low, h = (m[k][0, ..., 0] for k in ("center", "lower", "half"))
     assert c.mean() == 0.25 and c[16:48, 16:48].min() == 1
@@ -120,18 +120,18 @@ def test_large_hole_masks_geometry():
     rows, cols = np.nonzero(low)
     assert (rows.min(), rows.max(), cols.min(), cols.max()) == (38, 60, 4, 59) and low.sum() == 23 * 56
     # the lower box covers the wheels: the darkest pixels (tyres) of toy cars lie mostly inside it
-    x, _ = evaluation.large_hole_split("val", 14)
+    x, _ = large_holes.split("val", 14)
     dark = x.max(-1) < 0.14
     assert dark[:, low > 0].sum() > 0.9 * dark.sum()          # 98 % on val and test
     # splits are fixed, disjoint and grow without changing
-    a, la = evaluation.large_hole_split("val", 3)
+    a, la = large_holes.split("val", 3)
     np.testing.assert_array_equal(a, x[:3])
-    t, _ = evaluation.large_hole_split("test", 3)
+    t, _ = large_holes.split("test", 3)
     assert not np.allclose(a, t)
     with pytest.raises(InpaintkitError, match="split"):
-        evaluation.large_hole_split("train", 3)
+        large_holes.split("train", 3)
     with pytest.raises(InpaintkitError, match="kind"):
-        evaluation.large_hole_mask("wheel")
+        large_holes.mask("wheel")
 
 
 def test_large_hole_compare_scores_against_true_labels():
@@ -145,7 +145,7 @@ def test_large_hole_compare_scores_against_true_labels():
     images = np.clip(rng.normal(0.5, 0.05, (4, 32, 32, 3)), 0, 1).astype(np.float32)
     labels = np.array([0, 1, 0, 2])
     methods = {"telea": baselines.telea, "grey": evaluation.batched(lambda x, m: np.full_like(x, 0.5))}
-    res = evaluation.large_hole_compare(methods, images, labels, model=probe, resamples=200, verbose=False)
+    res = large_holes.compare(methods, images, labels, model=probe, resamples=200, verbose=False)
     assert res["intact_accuracy"]["mean"] == 0.5
     assert set(res["results"]) == {"center", "lower", "half"}
     for kind, per in res["results"].items():
@@ -155,16 +155,16 @@ def test_large_hole_compare_scores_against_true_labels():
                 assert r[k]["ci95"][0] <= r[k]["mean"] <= r[k]["ci95"][1] and r[k]["n"] == 4
         assert per["grey"]["hole_psnr"]["mean"] > 20
         assert per["grey"]["vs_telea"]["correct"]["mean"] == 0.0 and "vs_telea" not in per["telea"]
-    table = evaluation.large_hole_table(res)
+    table = large_holes.table(res)
     assert "| lower | grey |" in table and "intact" in table
     # guided is also paired with semantic inpainting
     two = {"semantic": methods["grey"], "guided": evaluation.batched(lambda x, m: np.full_like(x, 0.4))}
-    res2 = evaluation.large_hole_compare(two, images, labels, model=probe, resamples=200, verbose=False)
+    res2 = large_holes.compare(two, images, labels, model=probe, resamples=200, verbose=False)
     gap = res2["results"]["center"]["guided"]["vs_semantic"]["hole_psnr"]
     assert gap["mean"] < 0 and "vs_semantic" not in res2["results"]["center"]["semantic"]
     json.dumps({k: res[k] for k in ("intact_accuracy", "results", "per_image")})      # JSON-ready
     with pytest.raises(InpaintkitError, match="labels"):
-        evaluation.large_hole_compare(methods, images, labels[:3], model=probe, verbose=False)
+        large_holes.compare(methods, images, labels[:3], model=probe, verbose=False)
 
 
 def test_chunked_search_seeds_follow_the_image():
@@ -178,7 +178,7 @@ def test_chunked_search_seeds_follow_the_image():
             seen.append((self.seed, len(images)))
             return type("R", (), {"blended": images})()
 
-    fn = evaluation._chunked("fake", evaluation._searcher(Fake(), 10), 2, False)
+    fn = large_holes._chunked("fake", large_holes._searcher(Fake(), 10), 2, False)
     x = np.zeros((5, 8, 8, 3), np.float32)
     assert fn(x, np.zeros((5, 8, 8, 1), np.float32)).shape == x.shape
     assert seen == [(10, 2), (12, 2), (14, 1)]

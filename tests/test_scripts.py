@@ -45,10 +45,12 @@ def test_train_glcic_names_a_bad_init(tmp_path):
 
 def test_train_dcgan_runs_and_resumes(tmp_path):
     args = ["--preset", "quick", "--steps", "3", "--n-train", "64", "--run-dir", str(tmp_path / "run"),
-            "--sample-every", "2", "--no-record"]
+            "--sample-every", "2", "--no-record", "--ship", "coverage", "--keep-every", "2"]
     log = run("train_dcgan.py", *args, tmp_path=tmp_path)
     assert "step 2:" in log
     assert (tmp_path / "run" / "ckpt").exists()
+    kept = sorted(p.name for p in (tmp_path / "run" / "kept").iterdir())
+    assert kept == ["generator_000002.weights.h5"]          # every 2nd step, no temporary file left
 
 
 def test_train_glcic_names_a_bad_anneal_or_lr(tmp_path):

@@ -186,12 +186,12 @@ show_images([cars[1] * (1 - kinds[k][1]) + 0.5 * kinds[k][1] for k in kinds] + [
 # true class):
 
 # %%
-from inpaintkit import evaluation, evaluator
+from inpaintkit import evaluator, large_holes
 
 n_big = 4 if P.name == "quick" else 8
-big, big_labels = evaluation.large_hole_split("test", n_big, S)
+big, big_labels = large_holes.split("test", n_big, S)
 names = ["telea"] + (["glcic"] if weights.available("glcic_toycars") else []) + ["semantic"]
-fill = evaluation.large_hole_methods(names, batch=n_big, verbose=False)
+fill = large_holes.methods(names, batch=n_big, verbose=False)
 E = evaluator.load() if weights.available(evaluator.SHIPPED) else None
 
 def verdicts(images):
@@ -200,7 +200,7 @@ def verdicts(images):
     pred = evaluator.predict(E, images).argmax(1)
     return [f"{toycars.CLASSES[k]} {'✓' if k == t else '✗'}" for k, t in zip(pred, big_labels)]
 
-for kind, hm in evaluation.large_hole_masks(n_big, S).items():
+for kind, hm in large_holes.masks(n_big, S).items():
     outs = {name: fn(big, hm) for name, fn in fill.items()}
     rows = [big * (1 - hm) + 0.5 * hm] + list(outs.values()) + [big]
     titles = [[""] * n_big] + [verdicts(o) for o in outs.values()] + [verdicts(big)]
@@ -222,7 +222,7 @@ stored = Path(inpaintkit.__file__).resolve().parents[1] / "docs" / "large_holes"
 if stored.exists():
     res = json.loads(stored.read_text())
     print(res.get("command", ""))
-    print(evaluation.large_hole_table(res))
+    print(large_holes.table(res))
 else:
     print("no stored large-hole evaluation (run scripts/eval_large_holes.py --json docs/large_holes/test_all_n64.json)")
 
