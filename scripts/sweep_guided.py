@@ -46,6 +46,13 @@ def main(argv=None) -> int:
     p.add_argument("--restarts", type=int, default=None)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--generator", default=None, help="a DCGAN generator .weights.h5 instead of the shipped one")
+    p.add_argument("--terms", nargs="+", default=["sem", "cat", "inp"], choices=("sem", "cat", "inp"),
+                   help="which of sem_inpainting's terms the scale switches on (the others get λ = 0)")
+    p.add_argument("--layers", nargs="+", default=None,
+                   help="GoogLeNet layers of the feature term (default: guided.DEFAULT_LAYERS)")
+    p.add_argument("--reference", default=None,
+                   help="a sweep file on the same images and search whose scale-0 point (semantic "
+                        "inpainting) this one reuses instead of rerunning it")
     p.add_argument("--out", required=True, help="JSON file; points already in it are not rerun")
     a = p.parse_args(argv)
     if any(s < 0 for s in a.scales):
@@ -61,6 +68,10 @@ def main(argv=None) -> int:
                 "batch": a.batch, "backend": backend.NAME,
                 "generator": a.generator or "shipped " + registry.entry("dcgan_toycars_generator")["sha256"][:12],
                 "seed_lambdas_64": guided.seed_weights(64)}
+    if sorted(a.terms) != ["cat", "inp", "sem"]:
+        settings["terms"] = sorted(a.terms)
+    if a.layers is not None:
+        settings["layers"] = list(a.layers)
     doc = json.loads(out.read_text()) if out.is_file() else {}
     if doc and doc.get("settings") != settings:
         raise SystemExit(f"--out: {out} holds a sweep with other settings {doc.get('settings')}; "
@@ -68,6 +79,14 @@ def main(argv=None) -> int:
     doc.setdefault("command", "python scripts/sweep_guided.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:])))
     doc["settings"] = settings
     doc.setdefault("points", {})
+    if a.reference and repr(0.0) not in doc["points"]:
+        ref = json.loads(Path(a.reference).read_text())
+        same = {k: v for k, v in ref.get("settings", {}).items() if k not in ("terms", "layers")}
+        if same != {k: v for k, v in settings.items() if k not in ("terms", "layers")} or repr(0.0) not in ref.get("points", {}):
+            raise SystemExit(f"--reference: expected a sweep with a scale-0 point on the same images and search "
+                             f"{settings}, got {ref.get('settings')}")
+        doc["points"][repr(0.0)] = ref["points"][repr(0.0)]
+        doc["intact_accuracy"] = ref["intact_accuracy"]
     images, labels = large_holes.split("val", a.n, 64)
     masks = large_holes.masks(a.n, 64, a.kinds)
     E = evaluator.load()
@@ -76,11 +95,11 @@ def main(argv=None) -> int:
         if key in doc["points"]:
             print(f"scale {s:g}: done already", flush=True)
             continue
-        lam = {f"lambda_{k}": v * s for k, v in guided.seed_weights(64).items()}
+        lam = {f"lambda_{k}": (v * s if k in a.terms else 0.0) for k, v in guided.seed_weights(64).items()}
         name = "semantic" if s == 0 else "guided"
         methods = large_holes.methods(
             [name], preset=P, iters=a.iters, restarts=a.restarts, batch=a.batch, generator_weights=a.generator,
-            **({} if s == 0 else lam))
+            layers=a.layers, **({} if s == 0 else lam))
         t0 = time.perf_counter()
         res = large_holes.compare(methods, images, labels, masks, model=E)
         point = {"scale": float(s), "lambdas": lam if s else None, "wall_s": round(time.perf_counter() - t0, 1),

@@ -177,6 +177,18 @@ def test_sweep_script_writes_each_point_resumes_and_never_overwrites_another_swe
     r = subprocess.run(args[:-2] + ["--iters", "3", "--out", str(out)], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode != 0 and "--out:" in r.stderr and out.read_text() == before
+    # one term only, its scale-0 point taken from the first sweep (same images and search)
+    other = tmp_path / "cat_only.json"
+    r = subprocess.run(args[:-3] + ["1", "--terms", "cat", "--reference", str(out), "--out", str(other)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    cat = json.loads(other.read_text())
+    assert cat["settings"]["terms"] == ["cat"] and cat["points"][repr(0.0)] == doc["points"][repr(0.0)]
+    assert cat["points"][repr(1.0)]["lambdas"] == {"lambda_sem": 0.0, "lambda_cat": guided.seed_weights(64)["cat"],
+                                                   "lambda_inp": 0.0}
+    r = subprocess.run(args[:-2] + ["--iters", "3", "--reference", str(out), "--out", str(tmp_path / "x.json")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and "--reference: expected" in r.stderr and not (tmp_path / "x.json").exists()
 
 
 def test_the_tuned_default_is_what_the_shipped_sweep_chose():

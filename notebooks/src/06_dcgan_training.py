@@ -198,6 +198,33 @@ else:
 # says little beyond "not yet".
 
 # %% [markdown]
+# ### A second opinion: are these cars of *any* clear kind?
+# A histogram is only as good as the classifier that reads it. The kit's **independent evaluator**
+# (a small ResNet with its own seed and its own training cars, used in notebooks 07–10 to score
+# completions) labels the same samples. On real cars the two classifiers name the same kind of car
+# almost every time; where they disagree on a generated car, the car is no clear kind at all, and its
+# bar in the histogram says more about the classifier than about the generator.
+
+# %%
+if C is not None and C.input_shape[1] == G_shipped.output_shape[1] and weights.available("evaluator_toycars"):
+    from inpaintkit import evaluator
+    E = evaluator.load()
+    gen_cars = dcgan.sample(G_shipped, n_cov, seed=1)          # the samples the histogram above counted
+    p_gen, p_real = backend.to_numpy(C(gen_cars, training=False)), backend.to_numpy(C(real_cars, training=False))
+    e_gen, e_real = evaluator.predict(E, gen_cars), evaluator.predict(E, real_cars)
+    print(f"the two classifiers agree on {100 * dcgan.agreement(p_real, e_real):.1f} % of real cars and on "
+          f"{100 * dcgan.agreement(p_gen, e_gen):.1f} % of the shipped generator's cars")
+    short = {c: c.replace("sports_car", "sports")[:7] for c in toycars.CLASSES}
+    show_images(gen_cars[:16], titles=[short[toycars.CLASSES[a]] + ("" if a == b else "≠" + short[toycars.CLASSES[b]])
+                                       for a, b in zip(p_gen[:16].argmax(1), e_gen[:16].argmax(1))],
+                ncols=8, size=1.2, suptitle="GoogLeNet's label (≠ the evaluator's, where they differ)");
+else:
+    print("the second opinion needs the shipped classifier and evaluator (scripts/train_evaluator.py)")
+
+# %% [markdown]
+# **Reading it.** PLACEHOLDER_SECOND_OPINION
+
+# %% [markdown]
 # Look closely and you will see faint horizontal and vertical stripes: the *checkerboard artifacts* of
 # stride-2 transposed convolutions whose kernel (5) is not a multiple of the stride (Odena et al.,
 # "Deconvolution and checkerboard artifacts", 2016). Longer training hides them; resize-then-convolve
