@@ -28,7 +28,7 @@ from inpaintkit.data import toycars  # noqa: E402
 def load_generator(spec: str, width: float, size: int = 64):
     if Path(spec).suffix == ".h5":
         G = dcgan.generator(size, width)
-        weights.load_file(G, spec, what=spec)
+        weights.load_file(G, spec, what="generators")
         return G
     return weights.load(spec)
 
@@ -100,4 +100,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from inpaintkit.errors import InpaintkitError
+    try:
+        raise SystemExit(main())
+    except InpaintkitError as e:        # a bad argument or file: one line, no traceback
+        raise SystemExit(f"error: {e}")

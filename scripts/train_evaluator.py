@@ -95,4 +95,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from inpaintkit.errors import InpaintkitError
+    try:
+        raise SystemExit(main())
+    except InpaintkitError as e:        # a bad argument or file: one line, no traceback
+        raise SystemExit(f"error: {e}")

@@ -53,6 +53,16 @@ def test_train_dcgan_runs_and_resumes(tmp_path):
     assert kept == ["generator_000002.weights.h5"]          # every 2nd step, no temporary file left
 
 
+@pytest.mark.parametrize("script, args, expected", [
+    ("eval_dcgan.py", ["missing.weights.h5"], "error: generators: expected an existing .weights.h5 file"),
+    ("eval_large_holes.py", ["--methods", "telea", "--n", "0"], "error: n: expected"),
+])
+def test_evaluation_scripts_name_a_bad_argument_in_one_line(tmp_path, script, args, expected):
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / script), *args], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert r.returncode == 1 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
+
+
 def test_train_glcic_names_a_bad_anneal_or_lr(tmp_path):
     for args, expected in ((["--anneal", "2"], "--anneal: expected phases among 1 and 3"),
                            (["--lr", "0"], "--lr: expected a positive learning rate"),
