@@ -139,7 +139,7 @@ def test_dcgan_and_latent_searches_run_under_mixed_bfloat16():
         big = rng.uniform(size=(1, 32, 32, 3)).astype("float32")
         hole = np.zeros((1, 32, 32, 1), "float32")
         hole[:, 8:24, 8:24] = 1
-        g = guided.guided_search(G32, D32, C, iters=3, restarts=1).run(big, hole)
+        g = guided.guided_search(G32, D32, C, iters=3, restarts=1, lambdas="sem_inpainting").run(big, hole)
         assert all(np.isfinite(v) for v in g.history[-1].values())
     finally:
         keras.mixed_precision.set_global_policy("float32")

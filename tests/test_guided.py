@@ -71,10 +71,13 @@ def test_terms_on_hand_examples(models):
 def test_terms_follow_layers_and_lambdas(models):
     _, D, C = models
     names = lambda ts: [t.name for t in ts]  # noqa: E731
-    assert names(guided.guided_terms(C, D)) == ["context", "prior", "adversarial", "features", "class"]
-    assert names(guided.guided_terms(C, None, ["inception_3b"])) == ["context", "features"]
-    assert names(guided.guided_terms(C, D, ["softmax"], lambda_inp=0)) == ["context", "prior", "class"]
-    t = guided.guided_terms(C, D, lambda_sem=7.0, divergence="js")
+    full = dict(lambdas="sem_inpainting")
+    assert names(guided.guided_terms(C, D, **full)) == ["context", "prior", "adversarial", "features", "class"]
+    # the tuned default (chosen on val cars) keeps only sem_inpainting's discriminator-on-the-composite term
+    assert names(guided.guided_terms(C, D)) == ["context", "prior", "adversarial"]
+    assert names(guided.guided_terms(C, None, ["inception_3b"], **full)) == ["context", "features"]
+    assert names(guided.guided_terms(C, D, ["softmax"], lambda_inp=0, **full)) == ["context", "prior", "class"]
+    t = guided.guided_terms(C, D, lambda_sem=7.0, divergence="js", **full)
     assert t[3].weight == 7.0 and t[4].kind == "js"
 
 
@@ -84,7 +87,7 @@ def test_short_guided_search_lowers_the_loss_and_keeps_known_pixels(models):
     images = rng.uniform(0.2, 0.8, size=(2, 32, 32, 3)).astype(np.float32)
     holes = np.zeros((2, 32, 32, 1), np.float32)
     holes[:, 8:24, 8:24] = 1
-    search = guided.guided_search(G, D, C, iters=12, restarts=2, lr=0.05, seed=0)
+    search = guided.guided_search(G, D, C, iters=12, restarts=2, lr=0.05, seed=0, lambdas="sem_inpainting")
     res = search.run(images, holes)
     assert res.history[-1]["loss"] < res.history[0]["loss"]
     known = holes[..., 0] == 0
@@ -102,7 +105,7 @@ SCRIPT = textwrap.dedent("""
     G, D, C = dcgan.generator(32, 0.25), dcgan.discriminator(32, 0.25), googlenet.googlenet(32, 4, width=0.25)
     x = np.random.default_rng(0).uniform(0.2, 0.8, (2, 32, 32, 3)).astype("float32")
     h = np.zeros((2, 32, 32, 1), "float32"); h[:, :, :16] = 1
-    r = guided.guided_search(G, D, C, iters=8, restarts=2, lr=0.05).run(x, h)
+    r = guided.guided_search(G, D, C, iters=8, restarts=2, lr=0.05, lambdas="sem_inpainting").run(x, h)
     print(json.dumps({"backend": backend.NAME, "first": r.history[0]["loss"], "last": r.history[-1]["loss"],
                       "exact": bool(np.array_equal(r.blended[:, :, 16:], x[:, :, 16:]))}))
 """)
@@ -150,6 +153,21 @@ def test_choose_scale_keeps_within_the_psnr_budget_and_maximises_the_evaluator()
         guided.choose_scale(sweep)
 
 
+def test_choose_setting_compares_the_sweeps_choices():
+    a = _sweep({1e-6: (-0.05, 0.5), 1e-4: (-0.3, 0.75)})
+    b = _sweep({1.0: (-0.1, 0.75), 3.0: (-0.2, 0.75)})
+    b["settings"]["terms"] = ["inp"]
+    c = guided.choose_setting([a, b])
+    assert c["multipliers"] == {"sem": 0.0, "cat": 0.0, "inp": 1.0}      # ties on accuracy: the higher PSNR
+    assert c["terms"] == ["inp"] and c["helps"] and len(c["candidates"]) == 2
+    assert guided.choose_scale(b)["lambdas"] == {"sem": 0.0, "cat": 0.0, "inp": guided.seed_weights(64)["inp"]}
+    assert guided.choose_setting([_sweep({1.0: (-2.0, 1.0)})])["multipliers"] is None
+    other = _sweep({1e-6: (0.0, 0.5)})
+    other["settings"]["kinds"] = ["center"]
+    with pytest.raises(InpaintkitError, match="sweeps: expected sweeps of the same images"):
+        guided.choose_setting([a, other])
+
+
 def test_lambda_sweep_plot():
     import matplotlib
     matplotlib.use("Agg")
@@ -191,12 +209,17 @@ def test_sweep_script_writes_each_point_resumes_and_never_overwrites_another_swe
     assert r.returncode != 0 and "--reference: expected" in r.stderr and not (tmp_path / "x.json").exists()
 
 
-def test_the_tuned_default_is_what_the_shipped_sweep_chose():
-    sweep = json.loads((ROOT / "docs" / "guided_sweep" / "val_n32.json").read_text())
-    assert sweep["settings"]["split"] == "val"
-    choice = guided.choose_scale(sweep)
-    assert choice == sweep["choice"]                    # the stored choice is the rule's
-    assert guided.WEIGHT_SCALES["tuned"] == choice["scale"] and guided.DEFAULT_WEIGHTS == "tuned"
+def test_the_tuned_default_is_what_the_shipped_sweeps_chose():
+    files = sorted((ROOT / "docs" / "guided_sweep").glob("val_n32*.json"))
+    sweeps = [json.loads(f.read_text()) for f in files]
+    assert len(sweeps) >= 3 and all(sw["settings"]["split"] == "val" for sw in sweeps)
+    for sw in sweeps:
+        assert guided.choose_scale(sw) == sw["choice"]      # each stored choice is the rule's
+    choice = guided.choose_setting(sweeps)
+    assert guided.WEIGHT_SETS["tuned"] == choice["multipliers"] and guided.DEFAULT_WEIGHTS == "tuned"
+    assert choice["layers"] is None or choice["multipliers"]["sem"] == 0   # no layer choice the set cannot hold
+    all_terms = next(sw for sw in sweeps if "terms" not in sw["settings"])
+    assert guided.WEIGHT_SETS["light"] == {k: all_terms["choice"]["scale"] for k in guided.TERMS}
     assert guided.weights("sem_inpainting") == guided.seed_weights(64)
     with pytest.raises(InpaintkitError, match="weights"):
         guided.weights("loud")
