@@ -170,9 +170,10 @@ else:
 # and adds nothing (`lambdas="light"`).
 #
 # One scale for all three terms hides which term does what. So the kit also swept **each term alone**
-# on the same cars (`--terms cat`, `--terms inp`): the class term, and the third term, the
-# discriminator's verdict on the *composite* ($\lambda_{inp}$: does the whole completed image look
-# real?). `guided.choose_setting` applies the same rule to every sweep and keeps the best:
+# on the same cars (`--terms sem`, `--terms cat`, `--terms inp`): the feature term (also with one
+# layer only, `--layers`), the class term, and the third term, the discriminator's verdict on the
+# *composite* ($\lambda_{inp}$: does the whole completed image look real?). `guided.choose_setting`
+# applies the same rule to every sweep and keeps the best:
 
 # %%
 if sweep_file is not None:
@@ -180,7 +181,8 @@ if sweep_file is not None:
     best = guided.choose_setting(sweeps)
     for c in best["candidates"]:
         da, dp = c["vs_semantic_accuracy"], c["vs_semantic_psnr"]
-        print(f"terms {'+'.join(c['terms']):<12} chosen scale {c['scale']:<6g} class kept {c['accuracy']:.3f} "
+        on = "+".join(c["terms"]) + (f" ({'+'.join(c['layers'])})" if c["layers"] else "")
+        print(f"terms {on:<22} chosen scale {c['scale']:<6g} class kept {c['accuracy']:.3f} "
               f"(vs semantic {da['mean']:+.3f} [{da['ci95'][0]:+.3f}, {da['ci95'][1]:+.3f}]), "
               f"hole PSNR {dp['mean']:+.2f} dB")
     for sw in sweeps:
@@ -190,13 +192,15 @@ if sweep_file is not None:
           {k: float(f"{v:.3g}") for k, v in guided.weights("tuned").items()})
 
 # %% [markdown]
-# **The choice.** The class term alone costs 2 dB already at 10⁻² and keeps the class *less* often.
+# **The choice.** The feature term alone keeps the class about as often as semantic inpainting at
+# 10⁻⁴ (on sem_inpainting's two layers or on one) and costs 2 dB at 10⁻². The class term alone costs
+# 2 dB already at 10⁻² and keeps the class *less* often.
 # The discriminator-on-the-composite term alone keeps it more often on these validation cars (62.5 %
 # against 56.3 % at 3 × *sem_inpainting*'s λ_inp, −0.14 dB), so the rule picks it: the kit's default,
 # `guided.weights("tuned")`, is λ_inp = 4.5 with the classifier's two terms **off**. Choosing on
 # validation and reporting on cars never used for choosing matters here: on the **test** split (192
 # fills, `docs/large_holes/README.md`) the gain is gone, −1 point [−7, +5] against semantic
-# inpainting, at −0.05 dB. Four settings were compared on 96 fills each, and the best of four
+# inpainting, at −0.05 dB. Fifteen settings were compared on 96 fills each, and the best of many
 # noisy scores is optimistic. `lambdas="sem_inpainting"` gives the source's weights, `"light"` the
 # classifier's terms at 10⁻⁶.
 
