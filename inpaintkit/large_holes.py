@@ -154,7 +154,7 @@ def compare(methods: dict, images, labels, masks: dict | None = None, *, model=N
     labels = np.asarray(labels)
     if labels.shape != (len(images),):
         raise InpaintkitError(f"labels: expected {len(images)} class indices (one per image), got shape {labels.shape}")
-    masks = hole_masks(len(images), images.shape[1]) if masks is None else masks
+    masks = _default_masks(len(images), images.shape[1]) if masks is None else masks
     model = evaluator.load() if model is None else model
     _, intact = evaluator.accuracy(model, images, labels)
     res = evaluation.compare(methods, images, masks, verbose=verbose)
@@ -200,4 +200,4 @@ def table(results: dict) -> str:
     return "\n".join(rows)
 
 
-hole_masks = masks      # for compare(), whose argument ``masks`` hides the function
+_default_masks = masks      # for compare(), whose argument ``masks`` hides the function

@@ -33,7 +33,7 @@ def load_generator(spec: str, width: float, size: int = 64):
     return weights.load(spec)
 
 
-def evaluate(G, C, n: int, seed: int, frechet: bool = True) -> dict:
+def evaluate(G, C, n: int, seed: int, frechet: bool = True, E=None) -> dict:
     samples = dcgan.sample(G, n, seed=seed)         # the samples dcgan.coverage(G, C, n, seed) would draw
     probs = np.concatenate([backend.to_numpy(C(samples[i:i + 256], training=False)) for i in range(0, n, 256)])
     cov = dcgan.coverage_stats(dcgan.class_shares(probs))
@@ -41,20 +41,20 @@ def evaluate(G, C, n: int, seed: int, frechet: bool = True) -> dict:
                classes=list(toycars.CLASSES))
     row = {"coverage": cov, "confidence": round(float(probs.max(1).mean()), 4),
            "diversity": round(dcgan.diversity(samples[:256]), 4)}
-    if weights.available("evaluator_toycars"):
-        row["second_opinion"] = second_opinion(samples, probs)
+    if E is not None:
+        row["second_opinion"] = second_opinion(samples, probs, E)
         if frechet:
-            row["frechet"] = evaluation.evaluator_frechet(samples)
+            row["frechet"] = evaluation.evaluator_frechet(samples, model=E)
     return row
 
 
-def second_opinion(images, probs) -> dict:
+def second_opinion(images, probs, E) -> dict:
     """The class histogram of the same images under the independent evaluator (another architecture,
     other training cars) and how often the two classifiers name the same class: on real cars they
     agree almost always; on generated cars disagreement means cars that are no clear kind of car, and
     the GoogLeNet histogram then depends on which classifier reads it."""
     from inpaintkit import evaluator
-    other = evaluator.predict(evaluator.load(), images)
+    other = evaluator.predict(E, images)
     return {"coverage": dcgan.coverage_stats(dcgan.class_shares(other)), "agreement": dcgan.agreement(probs, other)}
 
 
@@ -68,6 +68,8 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     C = classifier.shipped()
+    from inpaintkit import evaluator
+    E = evaluator.load() if weights.available(evaluator.SHIPPED) else None     # loaded once for every row
     out = {"n": args.n,
            "seed": args.seed, "command": "python scripts/eval_dcgan.py " + " ".join(argv or sys.argv[1:]),
            "rows": {}}
@@ -76,12 +78,12 @@ def main(argv=None) -> int:
         probs = np.concatenate([backend.to_numpy(C(real[i:i + 256], training=False)) for i in range(0, len(real), 256)])
         row = {"coverage": dcgan.coverage_stats(dcgan.class_shares(probs)),
                "confidence": round(float(probs.max(1).mean()), 4)}
-        if weights.available("evaluator_toycars"):
-            row["second_opinion"] = second_opinion(real, probs)
-            row["frechet"] = evaluation.evaluator_frechet(real)
+        if E is not None:
+            row["second_opinion"] = second_opinion(real, probs, E)
+            row["frechet"] = evaluation.evaluator_frechet(real, model=E)
         out["rows"]["real toy cars"] = row
     for spec in args.generators:
-        out["rows"][spec] = evaluate(load_generator(spec, args.width), C, args.n, args.seed)
+        out["rows"][spec] = evaluate(load_generator(spec, args.width), C, args.n, args.seed, E=E)
     for name, r in out["rows"].items():
         c = r["coverage"]
         f = r.get("frechet", {})

@@ -43,15 +43,6 @@ def save_grid(path, images, ncols=8):
 _CLASSIFIER = []
 
 
-def save_atomic(model, path) -> None:
-    """Write ``model``'s weights to ``path`` through a temporary file: an interrupt never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("tmp_" + path.name)            # Keras wants the .weights.h5 ending
-    model.save_weights(str(tmp))
-    os.replace(tmp, path)
-
-
 def classifier_probs(samples, full=False):
     """Top-class probabilities (all of them if ``full``) of the shipped toy-car classifier (None if not shipped)."""
     try:
@@ -152,7 +143,7 @@ def main(argv=None):
         n_sel = 1024 if args.ship == "coverage" else 256
         Gs = trainer.averaged_generator() if args.ema else G
         if step and args.keep_every and step % args.keep_every == 0:      # for choosing a step afterwards
-            save_atomic(Gs, run / "kept" / f"generator_{step:06d}.weights.h5")
+            weights.save_file(Gs, run / "kept" / f"generator_{step:06d}.weights.h5")
         probs = classifier_probs(dcgan.sample(Gs, n_sel, seed=2), full=True) if step else None
         if probs is None:
             return None
@@ -163,8 +154,8 @@ def main(argv=None):
               f"confidence {conf:.3f} score {score:.4f}", flush=True)
         if score > best.get("score", best["confidence"]):
             best.update(confidence=round(conf, 4), score=round(score, 4), entropy=cov["entropy"], step=step)
-            save_atomic(Gs, run / "best_generator.weights.h5")
-            save_atomic(D, run / "best_discriminator.weights.h5")
+            weights.save_file(Gs, run / "best_generator.weights.h5")
+            weights.save_file(D, run / "best_discriminator.weights.h5")
             best_file.write_text(json.dumps(best))
         return conf
 

@@ -167,9 +167,7 @@ def _main(argv=None):
         if steps[i] and trainer.use_average():
             print(f"phase {i + 1}: C now holds its moving average of weights (momentum {a.ema})", flush=True)
         if i == 0:      # phase 1 is complete here (C = its checkpoint's weights on a rerun): rewrite, atomically
-            part = run_dir / "phase1_final.partial.weights.h5"
-            C.save_weights(str(part))
-            part.replace(run_dir / "phase1_final.weights.h5")
+            weights.save_file(C, run_dir / "phase1_final.weights.h5")
         last = {k: round(v, 5) for k, v in hist[-1].items()} if hist else {}
         print(f"phase {i + 1}: {steps[i]} steps, {wall[f'phase{i + 1}']}s, last {last}", flush=True)
     if a.precise_bn:

@@ -32,6 +32,17 @@ def test_compact_save_loads_back_close(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-3, rtol=1e-3)
 
 
+def test_save_file_is_exact_and_leaves_no_partial_file(tmp_path):
+    m = tiny()
+    f = tmp_path / "run" / "g.weights.h5"
+    weights.save_file(m, f)
+    weights.save_file(m, f)                          # replaces the first one
+    m2 = tiny()
+    weights.load_file(m2, f)
+    assert all(np.array_equal(a, b) for a, b in zip(m.get_weights(), m2.get_weights()))
+    assert sorted(p.name for p in f.parent.iterdir()) == ["g.weights.h5"]
+
+
 def test_clear_errors(tmp_path):
     with pytest.raises(InpaintkitError, match="weights: expected one of"):
         weights.entry("no_such_model")

@@ -124,6 +124,16 @@ def load_file(model, file, what: str = "weights") -> None:
         raise InpaintkitError(f"{what}: {file.name} does not fit model {model.name!r}: {skipped[0][:200]}")
 
 
+def save_file(model, file) -> None:
+    """Save ``model``'s weights to ``file`` (``.weights.h5``, as trained) through a partial file that
+    replaces it only when whole: an interrupt leaves the old file or the new one, never half of one."""
+    file = Path(file)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    part = file.with_name(f".{file.name[:-len('.weights.h5')]}.partial.weights.h5")
+    model.save_weights(str(part))
+    part.replace(file)
+
+
 def save_compact(model, file) -> None:
     """Save ``model`` weights as ``.weights.h5`` with float arrays stored as float16."""
     import h5py
