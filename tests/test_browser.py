@@ -282,6 +282,16 @@ def test_widget_notebook_cloned_run_moved_saved_reopened(page, lab):
     for s in _api(lab, "GET", "/api/sessions"):        # stop the kernel, as a student closing up would
         _api(lab, "DELETE", f"/api/sessions/{s['id']}")
     _open(page, lab, NB01)
+    # the widget manager renders the saved widget state once the new kernel is up; on a busy
+    # 2-core machine that can take longer than _open's settling pause, so wait for it (bounded)
+    try:
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.widget-interact')].some(p =>
+                   [...p.querySelectorAll('.widget-label')].some(l => l.innerText.trim() === 'size')
+                   && (p.querySelector('.widget-output img')?.src || '').startsWith('data:image/png'))""",
+            timeout=60_000, polling=250)
+    except Exception:
+        pass                                        # the assertion below names what is missing
     _shot(page, "01_reopened")
     _reads_right(page, f"{NB01} saved and reopened")
     panel = _explorer(page)
