@@ -27,7 +27,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
 
-import numpy as np  # noqa: E402
 
 from inpaintkit import backend, benchmarking, dcgan, googlenet, guided, masks, presets, semantic  # noqa: E402
 

@@ -268,6 +268,27 @@ def train_step(loss_fn: LossFn, variables: Sequence, optimizer: keras.optimizers
     return step
 
 
+def input_gradient(fn: Callable, x):
+    """``(y, dy/dx)`` with ``y = fn(x)`` and the gradient of ``sum(y)`` w.r.t. the input ``x``, kept
+    differentiable, so that a loss built from it can itself be differentiated inside
+    :func:`train_step` (double backpropagation, e.g. the R1 gradient penalty of a discriminator)."""
+    if NAME == "tensorflow":
+        import tensorflow as tf
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+            total = tf.reduce_sum(tf.cast(y, "float32"))
+        return y, tape.gradient(total, x)
+    if NAME == "torch":
+        import torch
+        x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+        y = fn(x)
+        (g,) = torch.autograd.grad(y.float().sum(), x, create_graph=True)
+        return y, g
+    raise InpaintkitError(f"KERAS_BACKEND: input gradients are implemented for tensorflow and torch, got {NAME!r}")
+
+
 def function(fn: Callable, *, jit: bool = True) -> Callable:
     """Compile a forward-only function (no gradients), e.g. batched inference."""
     if NAME == "tensorflow":

@@ -93,7 +93,8 @@ def train(model, images, labels, *, steps: int, batch_size: int = 64, lr: float 
     import keras
     from keras import ops
 
-    from .training import Checkpointer, Loop
+    from .checkpoints import Checkpointer
+    from .training import Loop
 
     images = check_images("images", images, batched=True)
     n_classes = int(model.output_shape[-1])

@@ -28,7 +28,8 @@ from .backend import BatchNormalization
 
 from . import backend
 from .errors import InpaintkitError, check_float, check_images, check_int
-from .training import Checkpointer, Loop
+from .checkpoints import Checkpointer
+from .training import Loop
 
 LATENT_DIM = 100
 KERNEL = 5  # Yeh et al.'s code (after carpedm20/DCGAN-tensorflow) uses 5x5 kernels, stride 2
@@ -304,6 +305,12 @@ def gan_losses(real_logits, fake_logits, label_smoothing: float = 0.0):
     return d_real + d_fake, g
 
 
+def r1_penalty(grad):
+    """E ||grad||^2 over the batch: the squared norm of D's input gradient per image, averaged."""
+    g = ops.cast(grad, "float32")
+    return ops.mean(ops.sum(ops.square(g), axis=tuple(range(1, len(g.shape)))))
+
+
 class DCGANTrainer:
     """Alternating D and G Adam steps (lr 2e-4, beta_1 0.5) through the kit's training loop.
 
@@ -316,7 +323,7 @@ class DCGANTrainer:
 
     def __init__(self, G, D, images, *, batch_size: int = 64, lr: float = 2e-4, beta_1: float = 0.5,
                  d_lr: float | None = None, augment=(), ema: float | None = None,
-                 label_smoothing: float = 0.0, seed: int = 0, directory=None, checkpoint_every: int = 0,
+                 label_smoothing: float = 0.0, r1: float = 0.0, seed: int = 0, directory=None, checkpoint_every: int = 0,
                  sample_every: int = 50, n_fixed: int = 16, collapse_ratio: float = 0.4,
                  jit: bool | None = None, resume: bool = True, config: dict | None = None):
         self.images = check_images("images", images, batched=True)
@@ -327,6 +334,9 @@ class DCGANTrainer:
         self.G, self.D = G, D
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.label_smoothing = check_float("label_smoothing", label_smoothing, 0.0, 0.5)
+        # R1 (Mescheder et al. 2018, "Which training methods for GANs actually converge?"): penalise
+        # D's gradient on real images, (gamma / 2) E ||grad_x D(x)||^2, so D stays flat where the data is
+        self.r1 = check_float("r1", r1, minimum=0.0)
         self.seed, self.directory = int(seed), directory
         self.checkpoint_every = int(checkpoint_every)
         self.sample_every = int(sample_every)
@@ -374,10 +384,21 @@ class DCGANTrainer:
     def _d_loss(self, real, z, *aug):
         k = len(aug) // 2
         fake = self.G(z, training=True)
-        real_logits = ops.cast(self.D(self._aug(real, aug[:k]), training=True), "float32")   # losses in
+        real_in = self._aug(real, aug[:k])
+        logs = {}
+        if self.r1:
+            real_logits, grad = backend.input_gradient(lambda x: self.D(x, training=True), real_in)
+            penalty = r1_penalty(grad)
+            logs["r1"] = penalty
+        else:
+            real_logits = self.D(real_in, training=True)
+        real_logits = ops.cast(real_logits, "float32")                                      # losses in
         fake_logits = ops.cast(self.D(self._aug(fake, aug[k:]), training=True), "float32")   # float32 (bf16 too)
         d, _ = gan_losses(real_logits, fake_logits, self.label_smoothing)
-        return d, {"d_real": ops.mean(ops.sigmoid(real_logits)), "d_fake": ops.mean(ops.sigmoid(fake_logits))}
+        if self.r1:
+            d = d + 0.5 * self.r1 * penalty
+        return d, {"d_real": ops.mean(ops.sigmoid(real_logits)), "d_fake": ops.mean(ops.sigmoid(fake_logits)),
+                   **logs}
 
     def _g_loss(self, z, *aug):
         logits = ops.cast(self.D(self._aug(self.G(z, training=True), aug), training=True), "float32")
@@ -404,7 +425,10 @@ class DCGANTrainer:
         a_real, a_fake, a_g = self.augmentations(step)
         d = self._d_step(real, z_d, *a_real, *a_fake)
         g = self._g_step(z_g, *a_g)
-        return {"d_loss": d["loss"], "g_loss": g["loss"], "d_real": d["d_real"], "d_fake": d["d_fake"]}
+        out = {"d_loss": d["loss"], "g_loss": g["loss"], "d_real": d["d_real"], "d_fake": d["d_fake"]}
+        if "r1" in d:
+            out["r1"] = d["r1"]
+        return out
 
     def fixed_samples(self) -> np.ndarray:
         return generate(self.G, self.fixed_z)

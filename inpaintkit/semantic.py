@@ -23,7 +23,6 @@ so every image's gradient is its own.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from typing import Any, Callable, Sequence
 

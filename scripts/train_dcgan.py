@@ -83,6 +83,8 @@ def main(argv=None):
     p.add_argument("--d-lr", type=float, default=None, help="D's learning rate (two time-scale update rule)")
     p.add_argument("--beta1", type=float, default=0.5)
     p.add_argument("--label-smoothing", type=float, default=0.0, help="one-sided: real targets 1 - s")
+    p.add_argument("--r1", type=float, default=0.0,
+                   help="R1 gradient penalty weight gamma on D's real images (Mescheder et al. 2018), e.g. 1")
     p.add_argument("--augment", default="", help="DiffAugment policy, e.g. color,translation,cutout")
     p.add_argument("--minibatch-std", action="store_true", help="minibatch standard deviation in D")
     p.add_argument("--ema", type=float, default=None,
@@ -127,7 +129,7 @@ def main(argv=None):
     same.update({"--size": size, "--width": width, "--batch": batch})
     trainer = dcgan.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
                                  lr=args.lr, d_lr=args.d_lr, beta_1=args.beta1, augment=args.augment,
-                                 label_smoothing=args.label_smoothing, ema=args.ema,
+                                 label_smoothing=args.label_smoothing, r1=args.r1, ema=args.ema,
                                  checkpoint_every=100, sample_every=args.sample_every, jit=args.jit,
                                  config=same)
     clock = run / "wall_time.json"
@@ -212,7 +214,7 @@ def main(argv=None):
                   steps={"dcgan": shipped_step, "trained": len(history), "selected_by": args.ship},
                   wall_time_s=wall, metrics=metrics,
                   notes=f"toy cars {size}², n_train {args.n_train}, batch {batch}, Adam G {args.lr:g} D {args.d_lr or args.lr:g} "
-                        f"beta1 {args.beta1:g}, label smoothing {args.label_smoothing:g}, "
+                        f"beta1 {args.beta1:g}, label smoothing {args.label_smoothing:g}, R1 {args.r1:g}, "
                         f"DiffAugment {args.augment or 'none'}, D {d_config}, "
                         f"backend {backend.NAME} on {backend.threads()} CPU threads (shared)")
     with training.deferred_interrupt():             # Ctrl-C waits: both parts are shipped, or none

@@ -85,7 +85,6 @@ def _main(argv=None):
     p.add_argument("--no-record", action="store_true", help="do not touch the manifest")
     a = p.parse_args(argv)
 
-    import numpy as np
     from inpaintkit import backend, presets, training, weights
     from inpaintkit.glcic import completion as cm, discriminators as dm, inference, phases
 

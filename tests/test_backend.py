@@ -84,3 +84,34 @@ def test_fused_batch_norm_is_keras_batch_norm():
             backend.train_step(loss_fn, [v], keras.optimizers.SGD(1.0), jit=False, split_batch=False)()
             grads.append(before - backend.to_numpy(v))
         np.testing.assert_allclose(grads[1], grads[0], rtol=1e-4, atol=1e-5 * np.abs(grads[0]).max())
+
+
+R1_SCRIPT = textwrap.dedent("""
+    import json, numpy as np, keras
+    from inpaintkit import backend, dcgan
+    w0 = np.array([0.5, -1.0, 2.0], "float32")
+    w = keras.Variable(w0)
+    x = np.array([[1.0, 2.0, 0.5], [0.0, 1.0, 3.0]], "float32")
+    def loss_fn(x):
+        y, g = backend.input_gradient(lambda t: keras.ops.sum(w * t ** 2, axis=1), x)
+        return dcgan.r1_penalty(g), {"y": keras.ops.sum(y)}
+    logs = backend.train_step(loss_fn, [w], keras.optimizers.SGD(1.0))(x)
+    print(json.dumps({"penalty": logs["loss"], "y": logs["y"], "w": backend.to_numpy(w).tolist()}))
+""")
+
+
+@pytest.mark.parametrize("name", ["tensorflow", "torch"])
+def test_input_gradient_double_backprop_r1(name):
+    """R1 needs the gradient of a loss built from an input gradient: hand values on y = sum_j w_j x_j^2
+    (grad = 2 w x; penalty = mean_i sum_j 4 w_j^2 x_ij^2; d penalty / d w_j = mean_i 8 w_j x_ij^2)."""
+    import json
+    import numpy as np
+    env = dict(os.environ, KERAS_BACKEND=name)
+    out = subprocess.run([sys.executable, "-c", R1_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    w0 = np.array([0.5, -1.0, 2.0])
+    x = np.array([[1.0, 2.0, 0.5], [0.0, 1.0, 3.0]])
+    assert r["y"] == pytest.approx(float((w0 * x ** 2).sum()), rel=1e-5)
+    assert r["penalty"] == pytest.approx(float((4 * w0 ** 2 * x ** 2).sum(axis=1).mean()), rel=1e-5)
+    assert np.allclose(r["w"], w0 - (8 * w0 * x ** 2).mean(axis=0), rtol=1e-5)

@@ -108,6 +108,26 @@ def test_trainer_runs_and_resumes(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(tr.batch(5), tr2.batch(5)))
 
 
+def test_r1_penalty_is_trained_and_logged():
+    G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125, minibatch_std=True)
+    tr = dcgan.DCGANTrainer(G, D, _images(), batch_size=4, sample_every=0, r1=10.0, augment="translation")
+    h = tr.train(2)
+    assert all(np.isfinite(e["r1"]) and e["r1"] > 0 for e in h)
+    # the penalty is part of D's loss: the same step without it has a lower loss
+    tr0 = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125, minibatch_std=True),
+                             _images(), batch_size=4, sample_every=0, augment="translation")
+    real, z, _ = tr0.batch(0)
+    a_real, a_fake, _ = tr0.augmentations(0)
+    tr0.r1 = 0.0
+    plain, _ = tr0._d_loss(real, z, *a_real, *a_fake)
+    tr0.r1 = 10.0
+    penalised, logs = tr0._d_loss(real, z, *a_real, *a_fake)
+    assert float(backend.to_numpy(penalised)) == pytest.approx(
+        float(backend.to_numpy(plain)) + 5.0 * float(backend.to_numpy(logs["r1"])), rel=1e-4)
+    with pytest.raises(InpaintkitError, match="r1"):
+        dcgan.DCGANTrainer(G, D, _images(), r1=-1.0)
+
+
 def test_collapse_warning():
     tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), _images(),
                             batch_size=4, n_fixed=4)
@@ -151,9 +171,10 @@ def test_trainer_on_torch(tmp_path):
         from inpaintkit import dcgan, backend
         backend.seed(0)
         x = np.random.default_rng(0).uniform(size=(16, 16, 16, 3)).astype("float32")
-        tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x,
+        tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x, r1=1.0,
                                 batch_size=8, directory={str(tmp_path / 'run')!r}, checkpoint_every=2, sample_every=2)
         h = tr.train(3)
+        assert all(e["r1"] > 0 for e in h), h
         tr2 = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x,
                                  batch_size=8, directory={str(tmp_path / 'run')!r})
         print(json.dumps({{"backend": backend.NAME, "n": len(h), "resumed": tr2.step,

@@ -31,7 +31,8 @@ from keras import ops
 
 from .. import backend
 from ..errors import check_choice, check_float, check_images, check_int
-from ..training import Checkpointer, Loop
+from ..checkpoints import Checkpointer
+from ..training import Loop
 from .completion import check_context_pad, composite, crop_center, mean_pixel_of, mirror_pad, prepare_input
 from .discriminators import crop, discriminator
 
