@@ -92,10 +92,12 @@ def report(name: str, config: dict, seconds: dict, *, items: int, flops: int | N
            unit: str = "img/s") -> dict:
     """The JSON every benchmark prints: config, median time, throughput, FLOP/s."""
     from . import backend
+    from .cpu import cpu_info
     out = {
         "benchmark": name, "config": config, "backend": backend.NAME,
         "backend_version": backend.backend_version(),
         "device": ", ".join(backend.accelerators()) or f"CPU ({backend.threads()} threads, {platform.processor() or platform.machine()})",
+        "cpu": cpu_info(),          # model and flags: a speed holds only against one from the same machine
         "seconds": {k: round(v, 5) if isinstance(v, float) else v for k, v in seconds.items()},
         unit: round(items / seconds["median_s"], 3),
     }

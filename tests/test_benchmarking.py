@@ -143,3 +143,11 @@ def test_dcgan_and_latent_searches_run_under_mixed_bfloat16():
         assert all(np.isfinite(v) for v in g.history[-1].values())
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_every_report_records_the_cpu(capsys):
+    import json
+    out = benchmarking.report("demo", {"n": 1}, {"median_s": 0.5}, items=2)
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed == out and out["img/s"] == 4.0
+    assert set(out["cpu"]) >= {"model", "flags", "threads_allowed", "bf16_units"} and out["cpu"]["model"]
