@@ -409,7 +409,6 @@ def load_completion(width: float, run_dir=None, shipped: str = "glcic_toycars"):
     from ..errors import InpaintkitError
     from ..weights import load_file
     from .completion import completion_network
-    from .inference import load_shipped
     if run_dir is not None:
         path = Path(run_dir) / "checkpoint" / "completion.weights.h5"
         if path.exists():
