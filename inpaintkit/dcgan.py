@@ -99,18 +99,49 @@ class MinibatchStd(layers.Layer):
         return (*input_shape[:-1], input_shape[-1] + 1)
 
 
+class Pack(layers.Layer):
+    """PacGAN packing (Lin et al. 2018): ``m`` consecutive images of the batch become one input with
+    ``3 m`` channels, so D judges ``m`` samples at once, (B, H, W, C) -> (B / m, H, W, m C).
+
+    A generator that draws one kind of car too often gives packs that repeat it more often than real
+    packs do; D sees that, where one image at a time it cannot ("packing penalises mode collapse").
+    The batch must be a multiple of ``m``.
+    """
+
+    def __init__(self, m: int, **kwargs):
+        super().__init__(**kwargs)
+        self.m = int(m)
+
+    def call(self, x):
+        shape = ops.shape(x)
+        x = ops.reshape(x, (-1, self.m, shape[1], shape[2], shape[3]))
+        x = ops.transpose(x, (0, 2, 3, 1, 4))
+        return ops.reshape(x, (-1, shape[1], shape[2], self.m * shape[3]))
+
+    def compute_output_shape(self, input_shape):
+        b = None if input_shape[0] is None else input_shape[0] // self.m
+        return (b, input_shape[1], input_shape[2], self.m * input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "m": self.m}
+
+
 def discriminator(size: int = 64, width: float = 1.0, *, minibatch_std: bool = False,
-                  spectral_norm: bool = False) -> keras.Model:
+                  spectral_norm: bool = False, pack: int = 1) -> keras.Model:
     """images (B, size, size, 3) in [0, 1] -> logits (B, 1); P(real) = sigmoid(logit).
 
     ``minibatch_std`` appends :class:`MinibatchStd` before the last convolution;
     ``spectral_norm`` wraps every convolution and the logit in spectral normalisation
-    (Miyato et al. 2018) and drops D's BatchNorm, as that paper does.
+    (Miyato et al. 2018) and drops D's BatchNorm, as that paper does; ``pack`` > 1 judges packs of
+    that many images (:class:`Pack`; B must be a multiple of it) and gives one logit per pack, (B / pack, 1).
     """
     size, base = _check_size(size), _base(width)
+    pack = check_int("pack", pack, minimum=1)
     stages = int(math.log2(size // 4))
     inp = keras.Input((size, size, 3), name="image")
     x = layers.Rescaling(2.0, offset=-1.0, name="to_tanh_range")(inp)  # [0, 1] -> [-1, 1]
+    if pack > 1:
+        x = Pack(pack, name="pack")(x)
     ch = base
 
     def sn(layer):
@@ -128,6 +159,11 @@ def discriminator(size: int = 64, width: float = 1.0, *, minibatch_std: bool = F
     x = layers.Flatten()(x)
     out = sn(layers.Dense(1, kernel_initializer=_init(), name="logit"))(x)
     return keras.Model(inp, out, name="dcgan_discriminator")
+
+
+def packing(D) -> int:
+    """How many images ``D`` judges at once (its :class:`Pack`), 1 for a plain discriminator."""
+    return next((layer.m for layer in getattr(D, "layers", ()) if isinstance(layer, Pack)), 1)
 
 
 AUGMENT_POLICIES = ("color", "translation", "cutout")
@@ -260,6 +296,10 @@ class DCGANTrainer:
                                   f"and the discriminator's input, got {self.images.shape[1:3]}")
         self.G, self.D = G, D
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        pack = packing(D)
+        if self.batch_size % pack:
+            raise InpaintkitError(f"batch_size: expected a multiple of the discriminator's pack ({pack}), "
+                                  f"got {self.batch_size}")
         self.label_smoothing = check_float("label_smoothing", label_smoothing, 0.0, 0.5)
         # R1 (Mescheder et al. 2018, "Which training methods for GANs actually converge?"): penalise
         # D's gradient on real images, (gamma / 2) E ||grad_x D(x)||^2, so D stays flat where the data is

@@ -78,16 +78,26 @@ class PriorLoss(Term):
     r"""Perceptual (prior) loss :math:`\log(1 - D(G(z)))`, weighted by :math:`\lambda = 0.003`.
 
     ``D`` returns logits, and :math:`\log(1 - \sigma(l)) = -\mathrm{softplus}(l)`, computed stably.
+    A discriminator that judges packs of ``m`` images (PacGAN, ``dcgan.Pack``) scores consecutive
+    codes of the search together; each image of a pack gets the pack's loss.
     """
     name = "prior"
     weight = 0.003
 
     def __init__(self, discriminator, weight: float | None = None, name: str | None = None):
+        from .dcgan import packing
         super().__init__(weight, name)
         self.discriminator = discriminator
+        self.pack = packing(discriminator)
 
     def __call__(self, ctx: Context):
+        n = ctx.generated.shape[0]
+        if self.pack > 1 and n is not None and n % self.pack:
+            raise InpaintkitError(f"generated: expected a batch of codes (images x restarts) that is a multiple "
+                                  f"of the discriminator's pack ({self.pack}), got {n}")
         logits = ops.reshape(ops.cast(self.discriminator(ctx.generated, training=False), "float32"), (-1,))
+        if self.pack > 1:
+            logits = ops.repeat(logits, self.pack)
         return -ops.softplus(logits)
 
 
@@ -272,10 +282,29 @@ def load_models(weights=None):
     D = None
     if sibling != file and sibling.exists():
         from . import dcgan
-        D = dcgan.discriminator(G.output_shape[1], registry.entry(GENERATOR)["config"]["width"]
-                                if registry.available(GENERATOR) else 1.0)
+        D = dcgan.discriminator(G.output_shape[1], **_discriminator_config(file))
         registry.load_file(D, sibling, what="discriminator weights")
     return G, D
+
+
+def _discriminator_config(file) -> dict:
+    """The discriminator options of the run that wrote ``file``: from its checkpoint's record
+    (``RUN_DIR/ckpt/state.json``, written by scripts/train_dcgan.py), else the shipped discriminator's."""
+    import json
+
+    from . import weights as registry
+    config = {"width": 1.0}
+    if registry.available(DISCRIMINATOR):
+        config.update({k: v for k, v in registry.entry(DISCRIMINATOR)["config"].items() if k != "size"})
+    state = file.parent / "ckpt" / "state.json"
+    run = json.loads(state.read_text()).get("config") or {} if state.exists() else {}
+    for flag, key in (("--width", "width"), ("--minibatch-std", "minibatch_std"),
+                      ("--spectral-norm", "spectral_norm"), ("--pack", "pack")):
+        if flag in run:
+            config[key] = run[flag]
+    if "--width" in run and "--pack" not in run:
+        config.pop("pack", None)
+    return config
 
 
 def _default_generator():

@@ -90,6 +90,8 @@ def main(argv=None):
     p.add_argument("--ema", type=float, default=None,
                    help="keep a moving average of G's weights (e.g. 0.999); selection and shipping use it")
     p.add_argument("--spectral-norm", action="store_true", help="spectral normalisation in D (no BatchNorm)")
+    p.add_argument("--pack", type=int, default=1,
+                   help="PacGAN (Lin et al. 2018): D judges packs of this many images, e.g. 2")
     p.add_argument("--ship", choices=("last", "best", "coverage"), default="last",
                    help="ship the last step's weights, or the sampled step whose 256 samples (seed 2) the "
                         "toy-car classifier was most confident about (GAN practice: pick the checkpoint by a "
@@ -116,7 +118,11 @@ def main(argv=None):
     run.mkdir(parents=True, exist_ok=True)
     backend.seed(args.seed)
     images, _ = toycars.generate(args.n_train, size=size, seed=args.seed)
+    if args.pack < 1 or batch % args.pack:
+        p.error(f"--pack: expected a whole number >= 1 that divides the batch ({batch}), got {args.pack}")
     d_config = {"minibatch_std": args.minibatch_std, "spectral_norm": args.spectral_norm}
+    if args.pack > 1:
+        d_config["pack"] = args.pack
     G, D = dcgan.generator(size, width), dcgan.discriminator(size, width, **d_config)
     if args.init_generator:
         if Path(args.init_generator).suffix == ".h5":
@@ -125,7 +131,8 @@ def main(argv=None):
             weights.load(args.init_generator, G)
     # what a resumed run must share with its checkpoint (--steps may grow, shipping options change)
     same = {f"--{k.replace('_', '-')}": v for k, v in vars(args).items()
-            if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator", "keep_every")}
+            if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator", "keep_every")
+            and not (k == "pack" and v == 1)}          # runs from before --pack resume as they were
     same.update({"--size": size, "--width": width, "--batch": batch})
     trainer = dcgan.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
                                  lr=args.lr, d_lr=args.d_lr, beta_1=args.beta1, augment=args.augment,

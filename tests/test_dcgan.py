@@ -297,3 +297,28 @@ def test_weight_average_of_the_generator(tmp_path):
                for a, b in zip(Gs.trainable_weights, Gs2.trainable_weights))
     with pytest.raises(InpaintkitError, match="ema"):
         dcgan.DCGANTrainer(G, dcgan.discriminator(16, 0.125), imgs).averaged_generator()
+
+
+def test_pacgan_packs_consecutive_images_and_trains():
+    """Pack(m) puts m consecutive images side by side in the channels; a packed D gives one logit per
+    pack, trains with R1 and DiffAugment, and refuses a batch that is not a multiple of m."""
+    x = np.random.default_rng(0).random((6, 8, 8, 3)).astype(np.float32)
+    y = backend.to_numpy(dcgan.Pack(3)(x))
+    assert y.shape == (2, 8, 8, 9)
+    assert np.array_equal(y[1, ..., 3:6], x[4]) and np.array_equal(y[0, ..., 6:], x[2])
+    D = dcgan.discriminator(16, 0.125, minibatch_std=True, pack=2)
+    assert dcgan.packing(D) == 2 and dcgan.packing(dcgan.discriminator(16, 0.125)) == 1
+    assert tuple(D(np.zeros((8, 16, 16, 3), np.float32)).shape) == (4, 1)
+    from inpaintkit.data import toycars
+    imgs, _ = toycars.generate(32, size=16, seed=0)
+    backend.seed(0)
+    G = dcgan.generator(16, 0.125)
+    t = dcgan.DCGANTrainer(G, D, imgs, batch_size=8, r1=1.0, augment="translation", sample_every=100)
+    before = [w.copy() for w in D.get_weights()]
+    logs = t.one_step(0)
+    assert np.isfinite([logs["d_loss"], logs["g_loss"], logs["r1"]]).all() and logs["r1"] > 0
+    assert any(not np.allclose(a, b) for a, b in zip(before, D.get_weights()))
+    with pytest.raises(InpaintkitError, match=r"batch_size: expected a multiple of the discriminator's pack \(2\), got 7"):
+        dcgan.DCGANTrainer(G, D, imgs, batch_size=7)
+    with pytest.raises(InpaintkitError, match="pack"):
+        dcgan.discriminator(16, 0.125, pack=0)

@@ -167,6 +167,7 @@ def test_train_glcic_interrupted_in_phase_1_writes_nothing_and_resumes_there(tmp
 @pytest.mark.parametrize("args, expected", [
     (["--preset", "bogus"], "error: preset: expected one of"),
     (["--sample-every", "4", "--keep-every", "6"], "--keep-every: expected 0 or a multiple of --sample-every (4), got 6"),
+    (["--preset", "quick", "--batch", "8", "--pack", "3"], "--pack: expected a whole number >= 1 that divides the batch (8), got 3"),
 ])
 def test_train_dcgan_bad_arguments_are_one_line(tmp_path, args, expected):
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_dcgan.py"), *args, "--run-dir",

@@ -75,6 +75,38 @@ def test_prior_loss_by_hand():
     assert semantic.PriorLoss(D, weight=0.1).weight == 0.1
 
 
+def test_prior_loss_of_a_packed_discriminator():
+    """A PacGAN discriminator scores pairs of codes; each image of a pair gets its pair's prior loss."""
+    from inpaintkit import dcgan
+    D = dcgan.discriminator(16, 0.125, pack=2)
+    term = semantic.PriorLoss(D)
+    gen = np.random.default_rng(0).random((4, 16, 16, 3)).astype(np.float32)
+    z = np.zeros((4, 16, 16, 1))
+    got = backend.to_numpy(term(_ctx(gen, gen, z, z)))
+    pairs = backend.to_numpy(D(gen, training=False))[:, 0]
+    assert got.shape == (4,) and np.allclose(got, -np.logaddexp(0, np.repeat(pairs, 2)), atol=1e-5)
+    with pytest.raises(InpaintkitError, match=r"multiple of the discriminator's pack \(2\), got 3"):
+        term(_ctx(gen[:3], gen[:3], z[:3], z[:3]))
+
+
+def test_load_models_builds_a_runs_discriminator_from_its_checkpoint_record(tmp_path):
+    """A generator file of a training run loads with its sibling discriminator, built with the run's
+    own options (here minibatch std and packing, which change D's weights), read from RUN_DIR/ckpt."""
+    import json
+
+    from inpaintkit import dcgan
+    G, D = dcgan.generator(64, 0.25), dcgan.discriminator(64, 0.25, minibatch_std=True, pack=2)
+    G.save_weights(tmp_path / "best_generator.weights.h5")
+    D.save_weights(tmp_path / "best_discriminator.weights.h5")
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "state.json").write_text(json.dumps(
+        {"config": {"--width": 0.25, "--minibatch-std": True, "--spectral-norm": False, "--pack": 2}}))
+    G2, D2 = semantic.load_models(tmp_path / "best_generator.weights.h5")
+    assert dcgan.packing(D2) == 2 and D2.count_params() == D.count_params()
+    x = np.random.default_rng(0).random((4, 64, 64, 3)).astype(np.float32)
+    assert np.allclose(backend.to_numpy(D2(x, training=False)), backend.to_numpy(D(x, training=False)), atol=1e-5)
+
+
 def _linear_generator(size=8, latent=6, seed=0):
     """A tiny generator whose latent search is well posed: sigmoid(A z + b)."""
     backend.seed(seed)
