@@ -46,13 +46,16 @@ def agreement(probs, other_probs) -> float:
 COVERS_ENTROPY, COVERS_MIN_SHARE = 0.97, 0.09   # "covers the data": the bar a shipped DCGAN must pass
 
 
-def coverage(G, classifier, n: int = 2048, seed: int = 1, class_names=None, batch_size: int = 256) -> dict:
+def coverage(G, classifier, n: int = 2048, seed: int = 1, class_names=None, batch_size: int = 256,
+             keep: bool = False) -> dict:
     """How much of the data a generator covers: the class histogram of ``n`` samples under a classifier.
 
     A collapsed GAN draws a few kinds of car over and over, which a per-image score (sharpness, a
     classifier's confidence, pixel diversity) does not see; the class histogram does. Returns the
     share of samples per class, its normalised entropy ``H / log K`` (1.0 = uniform) and the rarest
     class's share; ``covers`` is True when entropy >= 0.97 and every class has >= 9 % of samples.
+    ``keep=True`` also returns the ``samples`` and the classifier's ``probs`` (to look at them again
+    without drawing and classifying them twice).
     """
     n = check_int("n", n, minimum=1)
     from .dcgan import sample
@@ -65,6 +68,8 @@ def coverage(G, classifier, n: int = 2048, seed: int = 1, class_names=None, batc
         if len(class_names) != len(stats["shares"]):
             raise InpaintkitError(f"class_names: expected {len(stats['shares'])} names, got {len(class_names)}")
         stats["classes"] = list(class_names)
+    if keep:
+        stats.update(samples=samples, probs=probs)
     return stats
 
 

@@ -218,6 +218,9 @@ def test_coverage_sees_a_collapsed_generator():
     cov = dcgan.coverage(G, probe, n=64, class_names=list("abcd"))
     assert cov["shares"] == [1.0, 0.0, 0.0, 0.0] and cov["entropy"] == 0.0 and not cov["covers"]
     assert cov["classes"] == list("abcd") and cov["n"] == 64
+    assert "samples" not in cov
+    kept = dcgan.coverage(G, probe, n=8, seed=3, keep=True)         # the very samples it counted
+    assert np.array_equal(kept["samples"], dcgan.sample(G, 8, seed=3)) and kept["probs"].shape == (8, 4)
     with pytest.raises(InpaintkitError, match="class_names"):
         dcgan.coverage(G, probe, n=8, class_names=["a"])
 

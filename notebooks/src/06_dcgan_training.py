@@ -174,7 +174,7 @@ from inpaintkit import classifier as clf_module
 C = clf_module.shipped() if weights.available("classifier_toycars") else None
 if C is not None and C.input_shape[1] == G_shipped.output_shape[1]:
     n_cov = 2048 if P.name != "quick" else 256
-    cov = dcgan.coverage(G_shipped, C, n=n_cov, class_names=toycars.CLASSES)
+    cov = dcgan.coverage(G_shipped, C, n=n_cov, class_names=toycars.CLASSES, keep=True)
     real_cars, _ = toycars.generate(n_cov, size=C.input_shape[1], seed=77)
     real_cov = dcgan.coverage_stats(dcgan.class_shares(backend.to_numpy(C(real_cars, training=False))))
     print(f"shipped generator: entropy {cov['entropy']:.3f}, rarest class {100 * cov['min_share']:.1f} %, "
@@ -209,8 +209,8 @@ else:
 if C is not None and C.input_shape[1] == G_shipped.output_shape[1] and weights.available("evaluator_toycars"):
     from inpaintkit import evaluator
     E = evaluator.load()
-    gen_cars = dcgan.sample(G_shipped, n_cov, seed=1)          # the samples the histogram above counted
-    p_gen, p_real = backend.to_numpy(C(gen_cars, training=False)), backend.to_numpy(C(real_cars, training=False))
+    gen_cars, p_gen = cov["samples"], cov["probs"]             # the samples the histogram above counted
+    p_real = backend.to_numpy(C(real_cars, training=False))
     e_gen, e_real = evaluator.predict(E, gen_cars), evaluator.predict(E, real_cars)
     print(f"the two classifiers agree on {100 * dcgan.agreement(p_real, e_real):.1f} % of real cars and on "
           f"{100 * dcgan.agreement(p_gen, e_gen):.1f} % of the shipped generator's cars")
