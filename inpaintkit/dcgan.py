@@ -59,10 +59,30 @@ def _bn():
                                      gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))
 
 
-def generator(size: int = 64, width: float = 1.0, latent_dim: int = LATENT_DIM) -> keras.Model:
-    """z (B, latent_dim) in [-1, 1] -> images (B, size, size, 3) in [0, 1]."""
+UPSAMPLING = ("transposed", "resize")
+
+
+def _upsample(x, ch, name, upsample, use_bias):
+    if upsample == "transposed":      # the paper's fractionally-strided 5x5 convolution
+        return layers.Conv2DTranspose(ch, KERNEL, strides=2, padding="same", use_bias=use_bias,
+                                      kernel_initializer=_init(), name=name)(x)
+    # resize-convolution (Odena et al. 2016, "Deconvolution and checkerboard artifacts"): nearest-
+    # neighbour upsampling, then a 3x3 convolution; no checkerboard, about 1.4x the transposed FLOPs
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(x)
+    return layers.Conv2D(ch, 3, padding="same", use_bias=use_bias, kernel_initializer=_init(), name=name)(x)
+
+
+def generator(size: int = 64, width: float = 1.0, latent_dim: int = LATENT_DIM,
+              upsample: str = "transposed") -> keras.Model:
+    """z (B, latent_dim) in [-1, 1] -> images (B, size, size, 3) in [0, 1].
+
+    ``upsample``: ``"transposed"`` (the paper's 5x5 stride-2 transposed convolutions) or ``"resize"``
+    (nearest-neighbour upsampling + 3x3 convolution, which has no checkerboard artifacts).
+    """
     size, base = _check_size(size), _base(width)
     latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    if upsample not in UPSAMPLING:
+        raise InpaintkitError(f"upsample: expected one of {UPSAMPLING}, got {upsample!r}")
     stages = int(math.log2(size // 4))
     z = keras.Input((latent_dim,), name="z")
     ch = base * 2 ** (stages - 1)                           # 8w at 64² (4 stages)
@@ -71,11 +91,9 @@ def generator(size: int = 64, width: float = 1.0, latent_dim: int = LATENT_DIM) 
     x = layers.ReLU()(_bn()(x))
     for i in range(1, stages):
         ch //= 2
-        x = layers.Conv2DTranspose(ch, KERNEL, strides=2, padding="same", use_bias=False,
-                                   kernel_initializer=_init(), name=f"deconv{i}")(x)
+        x = _upsample(x, ch, f"deconv{i}", upsample, use_bias=False)
         x = layers.ReLU()(_bn()(x))
-    x = layers.Conv2DTranspose(3, KERNEL, strides=2, padding="same", kernel_initializer=_init(),
-                               name=f"deconv{stages}")(x)
+    x = _upsample(x, 3, f"deconv{stages}", upsample, use_bias=True)
     x = layers.Activation("tanh")(x)
     out = layers.Rescaling(0.5, offset=0.5, name="to_unit_range")(x)   # [-1, 1] -> [0, 1]
     return keras.Model(z, out, name="dcgan_generator")
@@ -213,6 +231,20 @@ def diff_augment(x, policy, params):
     if "cutout" in policy:
         x = x * params.pop(0)
     return x
+
+
+def run_flags(file) -> dict:
+    """The options of the ``scripts/train_dcgan.py`` run that wrote a weights ``file`` (in RUN_DIR or
+    RUN_DIR/kept), e.g. ``{"--width": 0.25, "--upsample": "resize", ...}``, from the record its
+    checkpoint keeps (RUN_DIR/ckpt/state.json); ``{}`` for a file outside a run."""
+    import json
+    from pathlib import Path
+    file = Path(file)
+    for run_dir in (file.parent, file.parent.parent):
+        state = run_dir / "ckpt" / "state.json"
+        if state.exists():
+            return json.loads(state.read_text()).get("config") or {}
+    return {}
 
 
 def latent(n: int, latent_dim: int = LATENT_DIM, seed: int = 0) -> np.ndarray:

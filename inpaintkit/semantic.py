@@ -276,7 +276,14 @@ def load_models(weights=None):
         D = registry.load(DISCRIMINATOR) if registry.available(DISCRIMINATOR) else None
         return G, D
     file = Path(weights)
-    G = registry.build(GENERATOR) if registry.available(GENERATOR) else _default_generator()
+    from .dcgan import run_flags
+    run = run_flags(file)
+    if "--width" in run:                 # a file of a training run: its generator's own options
+        from . import dcgan
+        size = registry.entry(GENERATOR)["config"]["size"] if registry.available(GENERATOR) else 64
+        G = dcgan.generator(run.get("--size") or size, run["--width"], upsample=run.get("--upsample", "transposed"))
+    else:
+        G = registry.build(GENERATOR) if registry.available(GENERATOR) else _default_generator()
     registry.load_file(G, file, what="weights")
     sibling = file.with_name(file.name.replace("generator", "discriminator"))
     D = None
@@ -288,16 +295,14 @@ def load_models(weights=None):
 
 
 def _discriminator_config(file) -> dict:
-    """The discriminator options of the run that wrote ``file``: from its checkpoint's record
-    (``RUN_DIR/ckpt/state.json``, written by scripts/train_dcgan.py), else the shipped discriminator's."""
-    import json
-
+    """The discriminator options of the run that wrote ``file`` (``dcgan.run_flags``), else the
+    shipped discriminator's."""
     from . import weights as registry
+    from .dcgan import run_flags
     config = {"width": 1.0}
     if registry.available(DISCRIMINATOR):
         config.update({k: v for k, v in registry.entry(DISCRIMINATOR)["config"].items() if k != "size"})
-    state = file.parent / "ckpt" / "state.json"
-    run = json.loads(state.read_text()).get("config") or {} if state.exists() else {}
+    run = run_flags(file)
     for flag, key in (("--width", "width"), ("--minibatch-std", "minibatch_std"),
                       ("--spectral-norm", "spectral_norm"), ("--pack", "pack")):
         if flag in run:

@@ -27,7 +27,8 @@ from inpaintkit.data import toycars  # noqa: E402
 
 def load_generator(spec: str, width: float, size: int = 64):
     if Path(spec).suffix == ".h5":
-        G = dcgan.generator(size, width)
+        run = dcgan.run_flags(spec)          # a training run's file: its own width and upsampling
+        G = dcgan.generator(size, run.get("--width", width), upsample=run.get("--upsample", "transposed"))
         weights.load_file(G, spec, what="generators")
         return G
     return weights.load(spec)

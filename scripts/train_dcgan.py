@@ -90,6 +90,8 @@ def main(argv=None):
     p.add_argument("--ema", type=float, default=None,
                    help="keep a moving average of G's weights (e.g. 0.999); selection and shipping use it")
     p.add_argument("--spectral-norm", action="store_true", help="spectral normalisation in D (no BatchNorm)")
+    p.add_argument("--upsample", choices=dcgan.UPSAMPLING, default="transposed",
+                   help="G's upsampling: the paper's transposed convolutions, or resize-convolution (no checkerboard)")
     p.add_argument("--pack", type=int, default=1,
                    help="PacGAN (Lin et al. 2018): D judges packs of this many images, e.g. 2")
     p.add_argument("--ship", choices=("last", "best", "coverage"), default="last",
@@ -123,7 +125,8 @@ def main(argv=None):
     d_config = {"minibatch_std": args.minibatch_std, "spectral_norm": args.spectral_norm}
     if args.pack > 1:
         d_config["pack"] = args.pack
-    G, D = dcgan.generator(size, width), dcgan.discriminator(size, width, **d_config)
+    g_config = {"upsample": args.upsample} if args.upsample != "transposed" else {}
+    G, D = dcgan.generator(size, width, **g_config), dcgan.discriminator(size, width, **d_config)
     if args.init_generator:
         if Path(args.init_generator).suffix == ".h5":
             weights.load_file(G, args.init_generator, what="--init-generator")
@@ -132,7 +135,8 @@ def main(argv=None):
     # what a resumed run must share with its checkpoint (--steps may grow, shipping options change)
     same = {f"--{k.replace('_', '-')}": v for k, v in vars(args).items()
             if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator", "keep_every")
-            and not (k == "pack" and v == 1)}          # runs from before --pack resume as they were
+            and not (k == "pack" and v == 1) and not (k == "upsample" and v == "transposed")}
+    # (runs from before --pack and --upsample resume as they were)
     same.update({"--size": size, "--width": width, "--batch": batch})
     trainer = dcgan.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
                                  lr=args.lr, d_lr=args.d_lr, beta_1=args.beta1, augment=args.augment,
@@ -230,7 +234,7 @@ def main(argv=None):
             name = f"dcgan_toycars_{part}"
             file = weights.HERE / f"{name}.weights.h5"
             weights.save_compact(model, file)
-            config = {"size": size, "width": width} | ({"latent_dim": dcgan.LATENT_DIM} if part == "generator"
+            config = {"size": size, "width": width} | ({"latent_dim": dcgan.LATENT_DIM, **g_config} if part == "generator"
                                                         else {k: v for k, v in d_config.items() if v})
             weights.record(name, file, builder=builder, config=config, **common)
             print("recorded", name, file.stat().st_size, "bytes")

@@ -40,6 +40,30 @@ def test_paper_generator_and_init():
     assert abs(k.std() - 0.02) < 0.002 and abs(k.mean()) < 0.001
 
 
+def test_resize_convolution_generator_has_no_transposed_convolutions():
+    """upsample="resize": nearest-neighbour x2 then a 3x3 convolution at every stage, same shapes,
+    and a flat feature map stays flat through one stage (no checkerboard from uneven kernel overlap)."""
+    G = dcgan.generator(32, 0.25, upsample="resize")
+    assert G.output_shape == (None, 32, 32, 3)
+    assert not any(type(l).__name__ == "Conv2DTranspose" for l in G.layers)
+    assert sum(type(l).__name__ == "UpSampling2D" for l in G.layers) == 3
+    assert [l.filters for l in G.layers if type(l).__name__ == "Conv2D"] == [32, 16, 3]
+    x = dcgan.generate(G, dcgan.latent(4, seed=0))
+    assert x.shape == (4, 32, 32, 3) and 0 <= x.min() and x.max() <= 1
+    import keras
+    flat = np.ones((1, 8, 8, 4), np.float32)
+    for up in ("resize", "transposed"):
+        inp = keras.Input((8, 8, 4))
+        m = keras.Model(inp, dcgan._upsample(inp, 2, f"probe_{up}", up, use_bias=False))
+        for w in m.weights:
+            w.assign(np.ones(w.shape, np.float32))
+        out = backend.to_numpy(m(flat))[0, 2:-2, 2:-2, 0]         # away from the zero-padded border
+        assert out.shape == (12, 12)
+        assert (np.ptp(out) == 0) == (up == "resize")             # transposed 5x5, stride 2: uneven overlap
+    with pytest.raises(InpaintkitError, match="upsample: expected one of"):
+        dcgan.generator(32, 0.25, upsample="bilinear")
+
+
 def test_discriminator_sees_unit_range():
     """D's first layer maps [0, 1] to [-1, 1]: a mid-grey image enters the convolutions as zeros."""
     D = dcgan.discriminator(16, 0.125)

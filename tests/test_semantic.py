@@ -90,18 +90,25 @@ def test_prior_loss_of_a_packed_discriminator():
 
 
 def test_load_models_builds_a_runs_discriminator_from_its_checkpoint_record(tmp_path):
-    """A generator file of a training run loads with its sibling discriminator, built with the run's
-    own options (here minibatch std and packing, which change D's weights), read from RUN_DIR/ckpt."""
+    """A generator file of a training run loads with its sibling discriminator, both built with the
+    run's own options (resize-convolution in G; minibatch std and packing in D), read from RUN_DIR/ckpt."""
     import json
 
     from inpaintkit import dcgan
-    G, D = dcgan.generator(64, 0.25), dcgan.discriminator(64, 0.25, minibatch_std=True, pack=2)
+    G, D = dcgan.generator(64, 0.25, upsample="resize"), dcgan.discriminator(64, 0.25, minibatch_std=True, pack=2)
     G.save_weights(tmp_path / "best_generator.weights.h5")
+    (tmp_path / "kept").mkdir()
+    G.save_weights(tmp_path / "kept" / "generator_000500.weights.h5")
     D.save_weights(tmp_path / "best_discriminator.weights.h5")
     (tmp_path / "ckpt").mkdir()
     (tmp_path / "ckpt" / "state.json").write_text(json.dumps(
-        {"config": {"--width": 0.25, "--minibatch-std": True, "--spectral-norm": False, "--pack": 2}}))
+        {"config": {"--width": 0.25, "--minibatch-std": True, "--spectral-norm": False, "--pack": 2,
+                    "--upsample": "resize"}}))
     G2, D2 = semantic.load_models(tmp_path / "best_generator.weights.h5")
+    z = dcgan.latent(2, seed=0)
+    assert np.allclose(dcgan.generate(G2, z), dcgan.generate(G, z), atol=1e-6)
+    G3, D3 = semantic.load_models(tmp_path / "kept" / "generator_000500.weights.h5")   # a kept snapshot
+    assert G3.count_params() == G.count_params() and D3 is None
     assert dcgan.packing(D2) == 2 and D2.count_params() == D.count_params()
     x = np.random.default_rng(0).random((4, 64, 64, 3)).astype(np.float32)
     assert np.allclose(backend.to_numpy(D2(x, training=False)), backend.to_numpy(D(x, training=False)), atol=1e-5)
