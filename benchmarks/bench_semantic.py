@@ -1,6 +1,7 @@
 """Latent-search speed (Yeh et al.): iterations/s and seconds per image at 1, 16 and 64 images.
 
     python benchmarks/bench_semantic.py                              # class and paper configurations
+    python benchmarks/bench_semantic.py --configs class class_resize --batches 16   # transposed vs resize G
     KERAS_BACKEND=torch python benchmarks/bench_semantic.py --batches 1 16
     python benchmarks/bench_semantic.py --configs paper --jit on
     python benchmarks/bench_semantic.py --quality 64                  # hole PSNR vs Telea, shipped DCGAN
@@ -31,6 +32,9 @@ from inpaintkit import backend, benchmarking, dcgan, masks, presets, semantic  #
 CONFIGS = {
     "class": dict(width=presets.CLASS.dcgan_width, iters=presets.CLASS.latent_iters, restarts=presets.CLASS.restarts),
     "paper": dict(width=1.0, iters=presets.PAPER.latent_iters, restarts=presets.PAPER.restarts),
+    # the class preset's search with a resize-convolution generator (dcgan.generator(upsample="resize"))
+    "class_resize": dict(width=presets.CLASS.dcgan_width, iters=presets.CLASS.latent_iters,
+                         restarts=presets.CLASS.restarts, upsample="resize"),
 }
 
 
@@ -54,7 +58,8 @@ def main(argv=None):
     for name in args.configs:
         c = CONFIGS[name]
         backend.seed(0)
-        G, D = dcgan.generator(64, c["width"]), dcgan.discriminator(64, c["width"])
+        upsample = c.get("upsample", "transposed")
+        G, D = dcgan.generator(64, c["width"], upsample=upsample), dcgan.discriminator(64, c["width"])
         fg, fd = benchmarking.forward_flops(G), benchmarking.forward_flops(D)
         for jit in jits:
             for n in args.batches:
@@ -69,7 +74,8 @@ def main(argv=None):
                     r = benchmarking.report(
                     "semantic_latent_step",
                         {"preset": name, "images": n, "restarts": c["restarts"], "codes_per_step": b,
-                         "width": c["width"], "iters": c["iters"], "jit": jit, "threads": backend.threads()},
+                         "width": c["width"], "upsample": upsample, "iters": c["iters"], "jit": jit,
+                         "threads": backend.threads()},
                         secs, items=1, unit="it/s", flops=int(2 * b * (fg + fd)))
                 r["seconds_per_image"] = round(c["iters"] * secs["median_s"] / n, 3)   # full search, extrapolated
                 r["first_step_s"] = round(first, 2)

@@ -275,11 +275,10 @@ def load_models(weights=None):
         G = registry.load(GENERATOR)
         D = registry.load(DISCRIMINATOR) if registry.available(DISCRIMINATOR) else None
         return G, D
+    from . import dcgan
     file = Path(weights)
-    from .dcgan import run_flags
-    run = run_flags(file)
+    run = dcgan.run_flags(file)
     if "--width" in run:                 # a file of a training run: its generator's own options
-        from . import dcgan
         size = registry.entry(GENERATOR)["config"]["size"] if registry.available(GENERATOR) else 64
         G = dcgan.generator(run.get("--size") or size, run["--width"], upsample=run.get("--upsample", "transposed"))
     else:
@@ -288,7 +287,6 @@ def load_models(weights=None):
     sibling = file.with_name(file.name.replace("generator", "discriminator"))
     D = None
     if sibling != file and sibling.exists():
-        from . import dcgan
         D = dcgan.discriminator(G.output_shape[1], **_discriminator_config(file))
         registry.load_file(D, sibling, what="discriminator weights")
     return G, D
@@ -307,7 +305,7 @@ def _discriminator_config(file) -> dict:
                       ("--spectral-norm", "spectral_norm"), ("--pack", "pack")):
         if flag in run:
             config[key] = run[flag]
-    if "--width" in run and "--pack" not in run:
+    if "--width" in run and "--pack" not in run:      # a run records --pack only when it packed
         config.pop("pack", None)
     return config
 
