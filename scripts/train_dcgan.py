@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -104,11 +105,20 @@ def main(argv=None):
                         "--sample-every), to score other steps afterwards with scripts/eval_dcgan.py")
     p.add_argument("--jit", action="store_true", help="compile the steps with XLA (slower on CPU, try on a GPU)")
     p.add_argument("--no-record", action="store_true", help="train only, do not write shipped weights")
+    p.add_argument("--ship-step", type=int, default=0,
+                   help="ship the generator kept at this step (RUN_DIR/kept, see --keep-every), chosen on the "
+                        "selection samples, with the run's last discriminator; overrides --ship")
+    p.add_argument("--name", default="dcgan_toycars",
+                   help="record as NAME_generator / NAME_discriminator (the kit's notebooks load dcgan_toycars_*)")
     p.add_argument("--init-generator", default=None,
                    help="start G from these weights (a shipped name such as dcgan_toycars_generator, or a "
                         ".weights.h5 file) against a fresh D: fine-tuning a collapsed generator with the "
                         "anti-collapse options; ignored when resuming from a checkpoint")
     args = p.parse_args(argv)
+    if args.ship_step and (args.ship_step < 0 or not args.keep_every or args.ship_step % args.keep_every):
+        p.error(f"--ship-step: expected a multiple of --keep-every ({args.keep_every}), got {args.ship_step}")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", args.name):
+        p.error(f"--name: expected lower-case letters, digits and _ (a weights name), got {args.name!r}")
     if args.keep_every < 0 or (args.keep_every and args.keep_every % args.sample_every):
         p.error(f"--keep-every: expected 0 or a multiple of --sample-every ({args.sample_every}), got {args.keep_every}")
     weights.use_directory()          # $INPAINTKIT_SHIP_DIR set: ship there instead (tests)
@@ -134,7 +144,8 @@ def main(argv=None):
             weights.load(args.init_generator, G)
     # what a resumed run must share with its checkpoint (--steps may grow, shipping options change)
     same = {f"--{k.replace('_', '-')}": v for k, v in vars(args).items()
-            if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator", "keep_every")
+            if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator",
+                         "keep_every", "name")
             and not (k == "pack" and v == 1) and not (k == "upsample" and v == "transposed")}
     # (runs from before --pack and --upsample resume as they were)
     same.update({"--size": size, "--width": width, "--batch": batch})
@@ -196,9 +207,18 @@ def main(argv=None):
         return 0
 
     shipped_step = len(history)
-    if args.ship == "last" and args.ema:
+    if args.ship_step:
+        kept = run / "kept" / f"generator_{args.ship_step:06d}.weights.h5"
+        if args.ship_step > shipped_step or not kept.exists():
+            print(f"error: --ship-step: expected a kept step of this run (<= {shipped_step}), got {args.ship_step}",
+                  file=sys.stderr)
+            return 1
+        weights.load_file(G, kept)
+        shipped_step = args.ship_step
+        print(f"shipping the generator kept at step {shipped_step} with the discriminator of step {len(history)}")
+    elif args.ship == "last" and args.ema:
         G.set_weights(trainer.averaged_generator().get_weights())
-    if args.ship in ("best", "coverage") and best.get("step"):
+    if args.ship in ("best", "coverage") and best.get("step") and not args.ship_step:
         weights.load_file(G, run / "best_generator.weights.h5")
         weights.load_file(D, run / "best_discriminator.weights.h5")
         shipped_step = best["step"]
@@ -211,7 +231,7 @@ def main(argv=None):
         "sample_diversity": round(dcgan.diversity(samples), 4),
         "real_diversity": round(dcgan.diversity(images[:64]), 4),
         "seconds_per_step": round(wall / max(1, len(history)), 3),
-        "selection_confidence": best.get("confidence"),
+        "selection_confidence": None if args.ship_step else best.get("confidence"),
     }
     top = classifier_probs(dcgan.sample(G, 512, seed=1))
     if top is not None:     # top-class probability of the toy-car classifier: samples vs real
@@ -222,7 +242,8 @@ def main(argv=None):
         metrics["confidence_samples"] = 512
     command = "python scripts/train_dcgan.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     common = dict(command=command, preset=args.preset, seed=args.seed,
-                  steps={"dcgan": shipped_step, "trained": len(history), "selected_by": args.ship},
+                  steps={"dcgan": shipped_step, "trained": len(history),
+                         "selected_by": f"ship-step {args.ship_step}" if args.ship_step else args.ship},
                   wall_time_s=wall, metrics=metrics,
                   notes=f"toy cars {size}², n_train {args.n_train}, batch {batch}, Adam G {args.lr:g} D {args.d_lr or args.lr:g} "
                         f"beta1 {args.beta1:g}, label smoothing {args.label_smoothing:g}, R1 {args.r1:g}, "
@@ -231,7 +252,7 @@ def main(argv=None):
     with training.deferred_interrupt():             # Ctrl-C waits: both parts are shipped, or none
         for part, model, builder in (("generator", G, "inpaintkit.dcgan:generator"),
                                      ("discriminator", D, "inpaintkit.dcgan:discriminator")):
-            name = f"dcgan_toycars_{part}"
+            name = f"{args.name}_{part}"
             file = weights.HERE / f"{name}.weights.h5"
             weights.save_compact(model, file)
             config = {"size": size, "width": width} | ({"latent_dim": dcgan.LATENT_DIM, **g_config} if part == "generator"

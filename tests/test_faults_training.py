@@ -167,6 +167,7 @@ def test_train_glcic_interrupted_in_phase_1_writes_nothing_and_resumes_there(tmp
 @pytest.mark.parametrize("args, expected", [
     (["--preset", "bogus"], "error: preset: expected one of"),
     (["--sample-every", "4", "--keep-every", "6"], "--keep-every: expected 0 or a multiple of --sample-every (4), got 6"),
+    (["--name", "../evil"], "--name: expected lower-case letters, digits and _ (a weights name), got '../evil'"),
     (["--preset", "quick", "--batch", "8", "--pack", "3"], "--pack: expected a whole number >= 1 that divides the batch (8), got 3"),
 ])
 def test_train_dcgan_bad_arguments_are_one_line(tmp_path, args, expected):
@@ -268,3 +269,32 @@ def test_logs_after_a_crash_and_resume_hold_every_step_once(tmp_path):
     events = [event_pb2.Event.FromString(r.numpy()) for r in tf.data.TFRecordDataset(str(files[1]))]
     assert events[1].session_log.status == event_pb2.SessionLog.START and events[1].step == 6   # purge from 6
     assert [e.step for e in events[2:]] == list(range(6, 11))
+
+
+def test_train_dcgan_ships_a_kept_step_under_its_own_name(tmp_path):
+    """--ship-step N ships the generator kept at step N (not the last), with the run's last D, under
+    --name; the package's own weights and the default names are untouched."""
+    ship = tmp_path / "ship"
+    ship.mkdir()
+    (ship / "manifest.json").write_text("{}\n")
+    env = dict(os.environ, INPAINTKIT_NO_PROGRESS="1", TF_CPP_MIN_LOG_LEVEL="3", INPAINTKIT_SHIP_DIR=str(ship))
+    package = digest(weights.HERE)
+    cmd = [sys.executable, str(ROOT / "scripts" / "train_dcgan.py"), "--preset", "quick", "--size", "16", "--width",
+           "0.125", "--batch", "4", "--n-train", "32", "--steps", "4", "--sample-every", "2", "--keep-every", "2",
+           "--upsample", "resize", "--run-dir", str(tmp_path / "run"), "--name", "dcgan_try"]
+    r = subprocess.run([*cmd, "--ship-step", "2"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    manifest = json.loads((ship / "manifest.json").read_text())
+    assert set(manifest) == {"dcgan_try_generator", "dcgan_try_discriminator"}
+    g = manifest["dcgan_try_generator"]
+    assert g["steps"]["dcgan"] == 2 and g["steps"]["trained"] == 4 and g["config"]["upsample"] == "resize"
+    assert "--ship-step 2" in g["command"] and g["steps"]["selected_by"] == "ship-step 2"
+    from inpaintkit import dcgan
+    shipped, kept = dcgan.generator(16, 0.125, upsample="resize"), dcgan.generator(16, 0.125, upsample="resize")
+    weights.load_file(shipped, ship / "dcgan_try_generator.weights.h5")
+    weights.load_file(kept, tmp_path / "run" / "kept" / "generator_000002.weights.h5")
+    z = dcgan.latent(2, seed=0)                        # float16 on disk: equal to storage precision
+    assert np.allclose(dcgan.generate(shipped, z), dcgan.generate(kept, z), atol=2e-2)
+    assert digest(weights.HERE) == package
+    r = subprocess.run([*cmd, "--ship-step", "3"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "--ship-step: expected a multiple of --keep-every (2), got 3" in r.stderr
