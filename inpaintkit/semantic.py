@@ -263,8 +263,9 @@ class LatentSearch:
 
 
 def load_models(weights=None):
-    """(G, D) from the shipped toy-car DCGAN, or G from a ``.weights.h5`` file ``weights``
-    (its discriminator is used when a sibling file named ``...discriminator.weights.h5`` exists)."""
+    """(G, D) from the shipped toy-car DCGAN, from another shipped generator by name (e.g.
+    ``"dcgan_toycars_resize_generator"``, with its ``..._discriminator``), or G from a ``.weights.h5``
+    file ``weights`` (its discriminator is used when a sibling file named ``...discriminator.weights.h5`` exists)."""
     from pathlib import Path
 
     from . import weights as registry
@@ -272,9 +273,10 @@ def load_models(weights=None):
         if not registry.available(GENERATOR):
             raise InpaintkitError(f"weights: expected the shipped {GENERATOR!r} (train it with "
                                   f"scripts/train_dcgan.py) or a generator .weights.h5 file, got None")
-        G = registry.load(GENERATOR)
-        D = registry.load(DISCRIMINATOR) if registry.available(DISCRIMINATOR) else None
-        return G, D
+        weights = GENERATOR
+    if not str(weights).endswith(".h5") and str(weights).endswith("_generator") and registry.available(str(weights)):
+        d_name = str(weights)[:-len("generator")] + "discriminator"
+        return registry.load(str(weights)), (registry.load(d_name) if registry.available(d_name) else None)
     from . import dcgan
     file = Path(weights)
     run = dcgan.run_flags(file)

@@ -43,7 +43,9 @@ def main(argv=None) -> int:
     p.add_argument("--lambda-cat", type=float, default=None)
     p.add_argument("--lambda-inp", type=float, default=None)
     p.add_argument("--layers", nargs="+", default=None, help="guided layers, e.g. inception_3b softmax")
-    p.add_argument("--generator", default=None, help="a DCGAN generator .weights.h5 instead of the shipped one")
+    p.add_argument("--generator", default=None,
+                   help="a DCGAN generator .weights.h5, or a shipped name such as dcgan_toycars_resize_generator, "
+                        "instead of dcgan_toycars_generator")
     p.add_argument("--glcic", default="glcic_toycars", help="shipped GLCIC network")
     p.add_argument("--glcic-raw", action="store_true", help="GLCIC without Telea + Poisson post-processing")
     p.add_argument("--seed", type=int, default=0, help="latent search seed")

@@ -248,3 +248,16 @@ def test_latent_search_on_torch():
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["backend"] == "torch" and r["exact"] and r["zmax"] <= 1
     assert r["last"] < r["first"] and r["terms"] == ["context", "prior", "total"]
+
+
+def test_load_models_by_shipped_name():
+    """Another shipped generator loads by name, with its own discriminator and its own architecture."""
+    from inpaintkit import dcgan
+    if not weights.available("dcgan_toycars_resize_generator"):
+        pytest.skip("dcgan_toycars_resize_generator is not shipped")
+    G, D = semantic.load_models("dcgan_toycars_resize_generator")
+    assert any(type(l).__name__ == "UpSampling2D" for l in G.layers) and D is not None
+    x = dcgan.sample(G, 2, seed=0)
+    assert x.shape == (2, 64, 64, 3) and np.isfinite(backend.to_numpy(D(x, training=False))).all()
+    G0, _ = semantic.load_models()
+    assert not any(type(l).__name__ == "UpSampling2D" for l in G0.layers)
