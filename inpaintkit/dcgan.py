@@ -247,6 +247,14 @@ def run_flags(file) -> dict:
     return {}
 
 
+def run_generator(file, size: int = 64, width: float | None = None) -> keras.Model:
+    """An untrained generator shaped like the one the run that wrote ``file`` trained (its ``--size``,
+    ``--width`` and ``--upsample``, :func:`run_flags`); outside a run, ``size`` and ``width``."""
+    run = run_flags(file)
+    return generator(run.get("--size") or size, run.get("--width", width),
+                     upsample=run.get("--upsample", "transposed"))
+
+
 def latent(n: int, latent_dim: int = LATENT_DIM, seed: int = 0) -> np.ndarray:
     """n codes z ~ U[-1, 1]^latent_dim, float32 (same seed -> same codes)."""
     n = check_int("n", n, minimum=1)

@@ -279,10 +279,8 @@ def load_models(weights=None):
         return registry.load(str(weights)), (registry.load(d_name) if registry.available(d_name) else None)
     from . import dcgan
     file = Path(weights)
-    run = dcgan.run_flags(file)
-    if "--width" in run:                 # a file of a training run: its generator's own options
-        size = registry.entry(GENERATOR)["config"]["size"] if registry.available(GENERATOR) else 64
-        G = dcgan.generator(run.get("--size") or size, run["--width"], upsample=run.get("--upsample", "transposed"))
+    if "--width" in dcgan.run_flags(file):          # a file of a training run: its generator's own options
+        G = dcgan.run_generator(file, registry.entry(GENERATOR)["config"]["size"] if registry.available(GENERATOR) else 64)
     else:
         G = registry.build(GENERATOR) if registry.available(GENERATOR) else _default_generator()
     registry.load_file(G, file, what="weights")

@@ -27,19 +27,15 @@ from inpaintkit.data import toycars  # noqa: E402
 
 def load_generator(spec: str, width: float, size: int = 64):
     if Path(spec).suffix == ".h5":
-        run = dcgan.run_flags(spec)          # a training run's file: its own width and upsampling
-        G = dcgan.generator(size, run.get("--width", width), upsample=run.get("--upsample", "transposed"))
+        G = dcgan.run_generator(spec, size, width)       # a training run's file: its own width and upsampling
         weights.load_file(G, spec, what="generators")
         return G
     return weights.load(spec)
 
 
 def evaluate(G, C, n: int, seed: int, frechet: bool = True, E=None) -> dict:
-    samples = dcgan.sample(G, n, seed=seed)         # the samples dcgan.coverage(G, C, n, seed) would draw
-    probs = np.concatenate([backend.to_numpy(C(samples[i:i + 256], training=False)) for i in range(0, n, 256)])
-    cov = dcgan.coverage_stats(dcgan.class_shares(probs))
-    cov.update(n=n, covers=bool(cov["entropy"] >= dcgan.COVERS_ENTROPY and cov["min_share"] >= dcgan.COVERS_MIN_SHARE),
-               classes=list(toycars.CLASSES))
+    cov = dcgan.coverage(G, C, n=n, seed=seed, class_names=toycars.CLASSES, keep=True)
+    samples, probs = cov.pop("samples"), cov.pop("probs")
     row = {"coverage": cov, "confidence": round(float(probs.max(1).mean()), 4),
            "diversity": round(dcgan.diversity(samples[:256]), 4)}
     if E is not None:

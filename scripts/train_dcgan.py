@@ -126,12 +126,12 @@ def main(argv=None):
     P = presets.get(args.preset)
     size, width = args.size or P.dcgan_size, args.width or P.dcgan_width
     batch, steps = args.batch or P.dcgan_batch, args.steps or P.dcgan_steps
+    if args.pack < 1 or batch % args.pack:          # before the data is generated
+        p.error(f"--pack: expected a whole number >= 1 that divides the batch ({batch}), got {args.pack}")
     run = Path(args.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     backend.seed(args.seed)
     images, _ = toycars.generate(args.n_train, size=size, seed=args.seed)
-    if args.pack < 1 or batch % args.pack:
-        p.error(f"--pack: expected a whole number >= 1 that divides the batch ({batch}), got {args.pack}")
     d_config = {"minibatch_std": args.minibatch_std, "spectral_norm": args.spectral_norm}
     if args.pack > 1:
         d_config["pack"] = args.pack
