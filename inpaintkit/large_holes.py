@@ -92,7 +92,7 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
                        restarts: int | None = None, guided_iters: int | None = None, batch: int = 32,
                        generator_weights=None, glcic: str = "glcic_toycars", glcic_postprocess: bool = True,
                        layers=None, lambda_sem=None, lambda_cat=None, lambda_inp=None, seed: int = 0,
-                       verbose: bool = True) -> dict:
+                       window: int | None = None, prior_weight: float | None = None, verbose: bool = True) -> dict:
     """``{name: batched fn(images, holes) -> images}`` for :func:`compare`.
 
     ``telea``: OpenCV Telea (radius 5, the kit's default); ``glcic``: the shipped ``glcic`` network
@@ -101,7 +101,9 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
     ``guided``: the classifier-guided search (:func:`inpaintkit.guided.inpaint`), both on the shipped
     DCGAN or the generator file ``generator_weights``, ``iters``/``restarts`` from the preset unless given
     (``guided_iters``: a different count for guided), ``batch`` images per search; ``layers`` and the
-    ``lambda_*`` go to guided (None: guided's defaults)."""
+    ``lambda_*`` go to guided (None: guided's defaults); ``window``: the importance window of both
+    searches' context loss (None: :data:`inpaintkit.semantic.WINDOW`); ``prior_weight``: semantic
+    inpainting's λ on the prior loss (None: Yeh et al.'s, ``PriorLoss.weight``)."""
     known = ("telea", "glcic", "semantic", "guided")
     names = [names] if isinstance(names, str) else list(names)
     for n in names:
@@ -121,8 +123,10 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
         iters = P.latent_iters if iters is None else iters
         restarts = P.restarts if restarts is None else restarts
         G, D = semantic.load_models(generator_weights)
+        window = semantic.WINDOW if window is None else window
         if "semantic" in names:
-            search = semantic.LatentSearch(G, semantic.default_terms(D), iters=iters, restarts=restarts, seed=seed)
+            terms = semantic.default_terms(D) if prior_weight is None else semantic.default_terms(D, prior_weight)
+            search = semantic.LatentSearch(G, terms, iters=iters, restarts=restarts, seed=seed, window=window)
             out["semantic"] = _chunked("semantic", _searcher(search, seed), batch, verbose)
         if "guided" in names:
             from . import classifier, guided
@@ -130,7 +134,7 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
                                     ("lambda_inp", lambda_inp)) if v is not None}
             search = guided.guided_search(G, D, classifier.shipped(), guided.DEFAULT_LAYERS if layers is None else layers,
                                           iters=iters if guided_iters is None else guided_iters, restarts=restarts,
-                                          seed=seed, **kw)
+                                          seed=seed, window=window, **kw)
             out["guided"] = _chunked("guided", _searcher(search, seed), batch, verbose)
     return {n: out[n] for n in names}
 

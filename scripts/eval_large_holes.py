@@ -42,10 +42,14 @@ def main(argv=None) -> int:
     p.add_argument("--lambda-sem", type=float, default=None)
     p.add_argument("--lambda-cat", type=float, default=None)
     p.add_argument("--lambda-inp", type=float, default=None)
+    p.add_argument("--window", type=int, default=None,
+                   help="importance window of the context loss, odd (default: semantic.WINDOW, Yeh et al.'s 7)")
+    p.add_argument("--prior-weight", type=float, default=None,
+                   help="semantic inpainting's λ on the prior loss (default: Yeh et al.'s 0.003)")
     p.add_argument("--layers", nargs="+", default=None, help="guided layers, e.g. inception_3b softmax")
     p.add_argument("--generator", default=None,
-                   help="a DCGAN generator .weights.h5, or a shipped name such as dcgan_toycars_resize_generator, "
-                        "instead of dcgan_toycars_generator")
+                   help="a DCGAN generator .weights.h5, or a shipped name such as dcgan_toycars_generator (the "
+                        "first one), instead of the kit's (semantic.GENERATOR)")
     p.add_argument("--glcic", default="glcic_toycars", help="shipped GLCIC network")
     p.add_argument("--glcic-raw", action="store_true", help="GLCIC without Telea + Poisson post-processing")
     p.add_argument("--seed", type=int, default=0, help="latent search seed")
@@ -53,10 +57,14 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None, help="write the results here")
     p.add_argument("--outputs", default=None, help="write the completed images here (.npz)")
     a = p.parse_args(argv)
+    if a.window is not None and (a.window < 1 or a.window % 2 == 0):
+        p.error(f"--window: expected an odd integer >= 1, got {a.window}")
+    if a.prior_weight is not None and a.prior_weight < 0:
+        p.error(f"--prior-weight: expected a number >= 0, got {a.prior_weight}")
 
     import numpy as np
 
-    from inpaintkit import backend, evaluator, large_holes, presets
+    from inpaintkit import backend, evaluator, large_holes, presets, semantic
     from inpaintkit import weights as registry
 
     P = presets.get(a.preset) if a.preset else presets.active()
@@ -69,7 +77,8 @@ def main(argv=None) -> int:
     methods = large_holes.methods(
         a.methods, preset=P, iters=a.iters, restarts=a.restarts, guided_iters=a.guided_iters, batch=a.batch,
         generator_weights=a.generator, glcic=a.glcic, glcic_postprocess=not a.glcic_raw, layers=a.layers,
-        lambda_sem=a.lambda_sem, lambda_cat=a.lambda_cat, lambda_inp=a.lambda_inp, seed=a.seed)
+        lambda_sem=a.lambda_sem, lambda_cat=a.lambda_cat, lambda_inp=a.lambda_inp, seed=a.seed,
+        window=a.window, prior_weight=a.prior_weight)
     res = large_holes.compare(methods, images, labels, masks, model=E, resamples=a.resamples)
     wall = time.perf_counter() - t0
     table = large_holes.table(res)
@@ -91,8 +100,12 @@ def main(argv=None) -> int:
             "iters": a.iters if a.iters is not None else P.latent_iters,
             "guided_iters": a.guided_iters if a.guided_iters is not None else (a.iters if a.iters is not None else P.latent_iters),
             "restarts": a.restarts if a.restarts is not None else P.restarts, "batch": a.batch, "seed": a.seed,
-            "generator": a.generator or "shipped " + registry.entry("dcgan_toycars_generator")["sha256"][:12],
+            "generator": a.generator or "shipped " + registry.entry(semantic.GENERATOR)["sha256"][:12],
             "lambda_sem": a.lambda_sem, "lambda_cat": a.lambda_cat, "lambda_inp": a.lambda_inp, "layers": a.layers})
+        if a.window is not None:
+            settings["window"] = a.window
+        if a.prior_weight is not None:
+            settings["prior_weight"] = a.prior_weight
     if a.json:
         doc = {"command": command.strip(), "settings": settings, "wall_s": round(wall, 1),
                "intact_accuracy": res["intact_accuracy"], "results": res["results"], "per_image": res["per_image"],

@@ -63,6 +63,15 @@ def test_evaluation_scripts_name_a_bad_argument_in_one_line(tmp_path, script, ar
     assert r.returncode == 1 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
 
 
+def test_latent_search_scripts_name_a_bad_window(tmp_path):
+    for script in ("eval_large_holes.py", "sweep_guided.py"):
+        r = subprocess.run([sys.executable, str(ROOT / "scripts" / script), "--window", "4",
+                            *(["--out", str(tmp_path / "s.json")] if script == "sweep_guided.py" else [])],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2 and "--window: expected an odd integer >= 1, got 4" in r.stderr, r.stderr[-1500:]
+        assert "Traceback" not in r.stderr and not (tmp_path / "s.json").exists()
+
+
 def test_train_glcic_names_a_bad_anneal_or_lr(tmp_path):
     for args, expected in ((["--anneal", "2"], "--anneal: expected phases among 1 and 3"),
                            (["--lr", "0"], "--lr: expected a positive learning rate"),
@@ -157,3 +166,32 @@ def test_build_notebooks_keeps_outputs_only_when_no_code_changed():
     changed = nbformat.v4.new_notebook(cells=list(build.cells_of("# %%\nprint(2)\n")))
     with pytest.raises(SystemExit, match="code cell 1 changed"):
         build.carry_outputs(old, changed, "nb")
+
+
+def test_paired_large_holes_compares_stored_results_image_by_image(tmp_path):
+    import json
+
+    def result(name, psnr, correct, n=4):
+        doc = {"settings": {"split": "val", "seed_images": 8101, "n": n, "kinds": ["center", "half"]},
+               "per_image": {k: {"semantic": {"hole_psnr": psnr, "correct": correct},
+                                 "telea": {"hole_psnr": [10.0] * n, "correct": [0.0] * n}} for k in ("center", "half")}}
+        (tmp_path / name).write_text(json.dumps(doc))
+        return str(tmp_path / name)
+
+    a = result("a.json", [11.0, 12.0, 13.0, 14.0], [1.0, 1.0, 0.0, 1.0])
+    b = result("b.json", [10.0, 10.0, 10.0, 10.0], [0.0, 1.0, 0.0, 1.0])
+    script = [sys.executable, str(ROOT / "scripts" / "paired_large_holes.py")]
+    r = subprocess.run(script + ["--base", f"{b}:semantic", f"{a}:semantic", "--json", str(tmp_path / "d.json")],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-1500:]
+    d = json.loads((tmp_path / "d.json").read_text())["differences"][f"{a}:semantic - {b}:semantic"]
+    assert d["pooled"]["hole_psnr"]["mean"] == 2.5 and d["pooled"]["hole_psnr"]["n"] == 8
+    assert d["center"]["class_kept"]["mean"] == 0.25 and set(d) == {"center", "half", "pooled"}
+    r = subprocess.run(script + [f"{a}:semantic", f"{a}:telea"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "pooled: hole PSNR +2.50 dB" in r.stdout
+    c = result("c.json", [1.0] * 3, [1.0] * 3, n=3)
+    for args, expected in (([f"{a}:glcic", f"{b}:semantic"], "expected a method of"),
+                           ([f"{a}:semantic", f"{c}:semantic"], "expected the images and holes of"),
+                           ([f"{tmp_path / 'none.json'}:semantic", f"{a}:semantic"], "expected FILE:METHOD")):
+        r = subprocess.run(script + args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 1 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
