@@ -2,6 +2,7 @@
 
     python benchmarks/bench_guided.py                                 # class and paper configurations
     python benchmarks/bench_guided.py --configs class --batches 1 16 64
+    python benchmarks/bench_guided.py --configs class class_resize --batches 16 --lambdas sem_inpainting tuned
     KERAS_BACKEND=torch python benchmarks/bench_guided.py --configs class
     python benchmarks/bench_guided.py --compare 8 --out notebooks/10_comparison_results.json
 
@@ -35,6 +36,9 @@ CONFIGS = {
                   iters=presets.CLASS.latent_iters, restarts=presets.CLASS.restarts),
     "paper": dict(width=1.0, cwidth=presets.PAPER.classifier_width, iters=presets.PAPER.latent_iters,
                   restarts=presets.PAPER.restarts),
+    # the class preset's search with the kit's resize-convolution generator (semantic.GENERATOR)
+    "class_resize": dict(width=presets.CLASS.dcgan_width, cwidth=presets.CLASS.classifier_width,
+                         iters=presets.CLASS.latent_iters, restarts=presets.CLASS.restarts, upsample="resize"),
 }
 
 
@@ -44,39 +48,46 @@ def main(argv=None):
     p.add_argument("--batches", nargs="+", type=int, default=[1, 16, 64], help="images per search")
     p.add_argument("--jit", choices=("on", "off"), default="off", help="TensorFlow only: XLA-compile the step")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--lambdas", nargs="+", default=["sem_inpainting"], choices=sorted(guided.WEIGHT_SETS),
+                   help="named weight sets to time (sem_inpainting: all three terms, what the FLOP count assumes)")
     p.add_argument("--max-seconds", type=float, default=30.0,
                    help="a single timed step for configurations slower than this per step")
     p.add_argument("--compare", type=int, default=0, help="run the method comparison on N cars per mask kind")
     p.add_argument("--out", default=None, help="JSON file for --compare")
+    p.add_argument("--guided-sets", nargs="+", default=[guided.DEFAULT_WEIGHTS], choices=sorted(guided.WEIGHT_SETS),
+                   help="with --compare: the guided searches to run, by weight set (the default is 'guided')")
     p.add_argument("--only", nargs="+", default=None,
                    help="with --compare: run only these methods and merge them into the existing --out file")
     args = p.parse_args(argv)
     if args.compare:
-        return compare(args.compare, args.out, argv, only=args.only)
+        return compare(args.compare, args.out, argv, only=args.only, guided_sets=args.guided_sets)
     jit = args.jit == "on" and backend.NAME == "tensorflow"
     from inpaintkit.data import toycars
     out = []
     for name in args.configs:
         c = CONFIGS[name]
         backend.seed(0)
-        G, D = dcgan.generator(64, c["width"]), dcgan.discriminator(64, c["width"])
+        G = dcgan.generator(64, c["width"], upsample=c.get("upsample", "transposed"))
+        D = dcgan.discriminator(64, c["width"])
         C = googlenet.googlenet(64, len(toycars.CLASSES), width=c["cwidth"])
         fg, fd, fc = (benchmarking.forward_flops(m) for m in (G, D, C))
-        for n in args.batches:
-            # all of sem_inpainting's terms (the classifier's included, which the FLOP count assumes): the
-            # cost of the full method; the tuned default drops the classifier's terms and costs ~1/5 of it
+        for n, lambdas in ((n, lam) for n in args.batches for lam in args.lambdas):
+            # "sem_inpainting": all of its terms (the classifier's included, which the FLOP count assumes),
+            # the cost of the full method; a set with λ_sem = λ_cat = 0 skips the classifier's passes
             search = guided.guided_search(G, D, C, iters=c["iters"], restarts=c["restarts"], seed=0, jit=jit,
-                                          lambdas="sem_inpainting")
+                                          lambdas=lambdas)
             b = n * c["restarts"]
+            uses_c = any(guided.WEIGHT_SETS[lambdas][t] for t in ("sem", "cat"))     # GoogLeNet passes at all?
             secs, first = benchmarking.time_latent_search(
                 search, toycars.generate(n, 64, seed=1)[0], masks.batch("center_box", n, 64), c["restarts"],
                 repeats=args.repeats, max_seconds=args.max_seconds)
             r = benchmarking.report(
                 "guided_latent_step",
-                {"preset": name, "images": n, "restarts": c["restarts"], "codes_per_step": b,
+                {"preset": name, "images": n, "restarts": c["restarts"], "codes_per_step": b, "lambdas": lambdas,
+                 "upsample": c.get("upsample", "transposed"),
                  "dcgan_width": c["width"], "classifier_width": c["cwidth"], "iters": c["iters"],
                  "jit": jit, "threads": backend.threads()},
-                secs, items=1, unit="it/s", flops=int(2 * b * (fg + 2 * fd + 2 * fc)))
+                secs, items=1, unit="it/s", flops=int(2 * b * (fg + 2 * fd + (2 * fc if uses_c else 0))))
             r["seconds_per_image"] = round(c["iters"] * secs["median_s"] / n, 3)
             r["first_step_s"] = round(first, 2)
             print("  -> seconds per image (full search, extrapolated):", r["seconds_per_image"], flush=True)
@@ -84,7 +95,7 @@ def main(argv=None):
     return out
 
 
-def compare(n: int, out, argv, only=None) -> dict:
+def compare(n: int, out, argv, only=None, guided_sets=(guided.DEFAULT_WEIGHTS,)) -> dict:
     """Notebook 10's comparison on ``n`` held-out cars per mask kind; JSON without images."""
     import json
     import shlex
@@ -114,20 +125,16 @@ def compare(n: int, out, argv, only=None) -> dict:
             methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
                                                                restarts=P.restarts, jit=googlenet.auto_jit()))
         return _merge(n, out, argv, only, methods, cars, masks_, C, note, P, name)
-    # "guided": sem_inpainting's λs (what notebook 10's stored run holds; the kit's tuned default is
-    # compared with semantic inpainting on the test split by scripts/eval_large_holes.py, docs/large_holes)
-    methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts,
-                                                    lambdas="sem_inpainting"))
-    # sem_inpainting's balance makes the classifier terms ~1000x the context loss; a variant 10^4 times lighter
-    methods["guided λ/1e4"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts,
-                                                          lambdas="sem_inpainting",
-                                                          lambda_sem=guided.seed_weights(S)["sem"] / 1e4,
-                                                          lambda_cat=guided.seed_weights(S)["cat"] / 1e4))
+    # "guided": the kit's default weights (chosen on validation cars, notebook 09 §3b); other named
+    # sets (--guided-sets sem_inpainting: the source project's balance) as "guided <name>"
+    for name_ in guided_sets:
+        key = "guided" if name_ == guided.DEFAULT_WEIGHTS else f"guided {name_}"
+        methods[key] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts, lambdas=name_))
     t0 = time.perf_counter()
     res = evaluation.compare(methods, cars, masks_)
     fd = evaluation.frechet_table(res, cars, C)
     delta = {}
-    for variant in ("guided", "guided λ/1e4"):
+    for variant in (m for m in methods if m.startswith("guided")):
         for kind in masks_:
             a, b = res["per_image"][kind][variant]["hole_psnr"], res["per_image"][kind]["semantic"]["hole_psnr"]
             d = a - b

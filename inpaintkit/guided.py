@@ -256,10 +256,11 @@ def guided_terms(classifier, discriminator=None, layers=DEFAULT_LAYERS, *, lambd
 
 def guided_search(generator, discriminator, classifier, layers=DEFAULT_LAYERS, *, iters: int = 300,
                   restarts: int = 1, lr: float = 0.01, seed: int = 0, jit: bool | None = None,
-                  **loss_options) -> LatentSearch:
+                  window: int = 7, **loss_options) -> LatentSearch:
     """A :class:`LatentSearch` with the guided loss (``loss_options`` of :func:`guided_terms`:
     ``lambdas``, ``lambda_sem``, ``lambda_cat``, ``lambda_inp``, ``divergence``, ``prior_weight``). ``jit``: XLA on TensorFlow, by default only
-    with a GPU (:func:`inpaintkit.googlenet.auto_jit`)."""
+    with a GPU (:func:`inpaintkit.googlenet.auto_jit`); ``window``: the context loss's importance
+    window (:func:`inpaintkit.semantic.importance_weights`)."""
     if classifier is None:
         raise InpaintkitError("classifier: expected a GoogLeNet (googlenet.googlenet or classifier.shipped()), got None")
     if tuple(classifier.input_shape[1:3]) != tuple(generator.output_shape[1:3]):
@@ -267,7 +268,7 @@ def guided_search(generator, discriminator, classifier, layers=DEFAULT_LAYERS, *
                               f"output, got {classifier.input_shape[1:3]}")
     terms = guided_terms(classifier, discriminator, layers, **loss_options)
     return LatentSearch(generator, terms, iters=iters, restarts=restarts, lr=lr, seed=seed,
-                        jit=googlenet.auto_jit(jit))
+                        jit=googlenet.auto_jit(jit), window=window)
 
 
 def load_models(weights=None):

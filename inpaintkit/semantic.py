@@ -33,8 +33,13 @@ from keras import ops
 from . import backend
 from .errors import InpaintkitError, check_float, check_images, check_int, check_masks
 
-GENERATOR = "dcgan_toycars_generator"
-DISCRIMINATOR = "dcgan_toycars_discriminator"
+# The kit's generator for latent search (notebooks 07-10): the resize-convolution DCGAN, the one that
+# covers every class of car (docs/dcgan_coverage.md, session 25). The first shipped DCGAN,
+# "dcgan_toycars_generator" (transposed convolutions; too few sedans, hatchbacks and SUVs), still
+# loads by name for comparison.
+GENERATOR = "dcgan_toycars_resize_generator"
+DISCRIMINATOR = "dcgan_toycars_resize_discriminator"
+WINDOW = 7          # Yeh et al.'s importance window (the context loss weighs pixels near the hole)
 
 
 @dataclasses.dataclass
@@ -142,7 +147,7 @@ class LatentSearch:
     """
 
     def __init__(self, generator, terms: Sequence[Term], iters: int = 1500, restarts: int = 1,
-                 lr: float = 0.01, beta_1: float = 0.9, seed: int = 0, window: int = 7,
+                 lr: float = 0.01, beta_1: float = 0.9, seed: int = 0, window: int = WINDOW,
                  jit: bool | None = None):
         self.generator = generator
         self.terms = list(terms)
@@ -263,8 +268,8 @@ class LatentSearch:
 
 
 def load_models(weights=None):
-    """(G, D) from the shipped toy-car DCGAN, from another shipped generator by name (e.g.
-    ``"dcgan_toycars_resize_generator"``, with its ``..._discriminator``), or G from a ``.weights.h5``
+    """(G, D) from the kit's shipped toy-car DCGAN (:data:`GENERATOR`), from another shipped generator by
+    name (e.g. the first one, ``"dcgan_toycars_generator"``, with its ``..._discriminator``), or G from a ``.weights.h5``
     file ``weights`` (its discriminator is used when a sibling file named ``...discriminator.weights.h5`` exists)."""
     from pathlib import Path
 

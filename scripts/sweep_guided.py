@@ -45,9 +45,11 @@ def main(argv=None) -> int:
     p.add_argument("--iters", type=int, default=None, help="search iterations (default: the preset's)")
     p.add_argument("--restarts", type=int, default=None)
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--generator", default=None, help="a DCGAN generator .weights.h5 instead of the shipped one")
+    p.add_argument("--generator", default=None, help="a DCGAN generator .weights.h5, or a shipped name, instead of the kit's (semantic.GENERATOR)")
     p.add_argument("--terms", nargs="+", default=["sem", "cat", "inp"], choices=("sem", "cat", "inp"),
                    help="which of sem_inpainting's terms the scale switches on (the others get λ = 0)")
+    p.add_argument("--window", type=int, default=None,
+                   help="importance window of the context loss, odd (default: semantic.WINDOW)")
     p.add_argument("--layers", nargs="+", default=None,
                    help="GoogLeNet layers of the feature term (default: guided.DEFAULT_LAYERS)")
     p.add_argument("--reference", default=None,
@@ -57,8 +59,12 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if any(s < 0 for s in a.scales):
         p.error(f"--scales: expected numbers >= 0, got {a.scales}")
+    if a.window is not None and (a.window < 1 or a.window % 2 == 0):
+        p.error(f"--window: expected an odd integer >= 1, got {a.window}")
+    if a.reference and not Path(a.reference).is_file():
+        p.error(f"--reference: expected an existing sweep file, got {a.reference}")
 
-    from inpaintkit import backend, evaluator, guided, large_holes, presets
+    from inpaintkit import backend, evaluator, guided, large_holes, presets, semantic
     from inpaintkit import weights as registry
 
     P = presets.active()
@@ -66,8 +72,11 @@ def main(argv=None) -> int:
     settings = {"split": "val", "seed_images": large_holes.SEEDS["val"], "n": a.n, "kinds": a.kinds,
                 "preset": P.name, "iters": a.iters or P.latent_iters, "restarts": a.restarts or P.restarts,
                 "batch": a.batch, "backend": backend.NAME,
-                "generator": a.generator or "shipped " + registry.entry("dcgan_toycars_generator")["sha256"][:12],
+                "generator": a.generator or "shipped " + registry.entry(semantic.GENERATOR)["sha256"][:12],
                 "seed_lambdas_64": guided.seed_weights(64)}
+    window = semantic.WINDOW if a.window is None else a.window
+    if window != 7:                      # files from before the window was a setting hold Yeh et al.'s 7
+        settings["window"] = window
     if sorted(a.terms) != ["cat", "inp", "sem"]:
         settings["terms"] = sorted(a.terms)
     if a.layers is not None:
@@ -99,7 +108,7 @@ def main(argv=None) -> int:
         name = "semantic" if s == 0 else "guided"
         methods = large_holes.methods(
             [name], preset=P, iters=a.iters, restarts=a.restarts, batch=a.batch, generator_weights=a.generator,
-            layers=a.layers, **({} if s == 0 else lam))
+            layers=a.layers, window=window, **({} if s == 0 else lam))
         t0 = time.perf_counter()
         res = large_holes.compare(methods, images, labels, masks, model=E)
         point = {"scale": float(s), "lambdas": lam if s else None, "wall_s": round(time.perf_counter() - t0, 1),

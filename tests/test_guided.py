@@ -207,6 +207,10 @@ def test_sweep_script_writes_each_point_resumes_and_never_overwrites_another_swe
     r = subprocess.run(args[:-2] + ["--iters", "3", "--reference", str(out), "--out", str(tmp_path / "x.json")],
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode != 0 and "--reference: expected" in r.stderr and not (tmp_path / "x.json").exists()
+    r = subprocess.run(args[:-2] + ["--reference", str(tmp_path / "none.json"), "--out", str(tmp_path / "y.json")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and "--reference: expected an existing sweep file" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "y.json").exists()
 
 
 def test_the_tuned_default_is_what_the_shipped_sweeps_chose():
