@@ -214,15 +214,21 @@ def test_sweep_script_writes_each_point_resumes_and_never_overwrites_another_swe
 
 
 def test_the_tuned_default_is_what_the_shipped_sweeps_chose():
-    files = sorted((ROOT / "docs" / "guided_sweep").glob("val_n32*.json"))
-    sweeps = [json.loads(f.read_text()) for f in files]
+    """"tuned" is what the sweeps of the kit's generator (docs/guided_sweep/resize) chose; "light" is the
+    all-terms choice of the first generator's sweeps (docs/guided_sweep), kept by name."""
+    from inpaintkit import semantic, weights
+    sweeps = [json.loads(f.read_text()) for f in sorted((ROOT / "docs" / "guided_sweep" / "resize").glob("val_n32*.json"))]
     assert len(sweeps) >= 3 and all(sw["settings"]["split"] == "val" for sw in sweeps)
+    if weights.available(semantic.GENERATOR):
+        assert all(sw["settings"]["generator"] == semantic.GENERATOR for sw in sweeps)
     for sw in sweeps:
         assert guided.choose_scale(sw) == sw["choice"]      # each stored choice is the rule's
     choice = guided.choose_setting(sweeps)
     assert guided.WEIGHT_SETS["tuned"] == choice["multipliers"] and guided.DEFAULT_WEIGHTS == "tuned"
     assert choice["layers"] is None or choice["multipliers"]["sem"] == 0   # no layer choice the set cannot hold
-    all_terms = next(sw for sw in sweeps if "terms" not in sw["settings"])
+    first = [json.loads(f.read_text()) for f in sorted((ROOT / "docs" / "guided_sweep").glob("val_n32*.json"))]
+    all_terms = next(sw for sw in first if "terms" not in sw["settings"])
+    assert guided.choose_scale(all_terms) == all_terms["choice"]
     assert guided.WEIGHT_SETS["light"] == {k: all_terms["choice"]["scale"] for k in guided.TERMS}
     assert guided.weights("sem_inpainting") == guided.seed_weights(64)
     with pytest.raises(InpaintkitError, match="weights"):

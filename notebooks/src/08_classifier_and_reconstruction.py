@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from inpaintkit import backend, classifier, googlenet, reconstruction, weights
+from inpaintkit import backend, classifier, googlenet, reconstruction, semantic, weights
 from inpaintkit.data import toycars
 from inpaintkit.plotting import LossPlot, show_images
 
@@ -182,8 +182,8 @@ reconstruction.show(jittered, cars, title=f"from noise, pixels, shifted by up to
 
 # %%
 from inpaintkit import dcgan
-if weights.available("dcgan_toycars_generator") and weights.entry("dcgan_toycars_generator")["config"]["size"] == Sc:
-    G = weights.load("dcgan_toycars_generator")
+if weights.available(semantic.GENERATOR) and weights.entry(semantic.GENERATOR)["config"]["size"] == Sc:
+    G, _ = semantic.load_models()                 # the kit's generator (notebook 06)
     zrec = reconstruction.reconstruct(C, cars, layers, mode="z", generator=G, iters=P.recon_iters, seed=0)
     reconstruction.show(zrec, cars, title=f"from z through the DCGAN ({zrec.seconds:.0f}s)");
 else:
@@ -209,10 +209,12 @@ for res, what in ((pix, "pixels"), (jittered, "jitter"), (zrec, "z")):
 # - *With the shifts* the high layers keep what survives a shift: dark wheels along the bottom and the
 #   line of the road; the car's and the sky's colours are gone. Their losses stay higher (about 0.19 and
 #   0.08): fewer images satisfy a layer that is looked at from several positions.
-# - *Through z* the pictures are cars, closer in pixels from the middle layers (L1 0.16–0.18), but
-#   the losses of `conv2` and the inception layers stay at 0.3–0.5, against 0.01–0.09 in pixels: **the generator cannot draw these
-#   cars.** The brown pickup on snow comes back as a pale car on white ground, the grey sports car as a
-#   blue one. The red van is the exception: the generator can draw a red van. Semantic and guided
+# - *Through z* the pictures are cars, nearest in pixels from `conv2` (L1 0.14; 0.21–0.23 from the
+#   higher layers), but the losses of `conv2` and `inception_3b` stay at 0.40–0.44, against 0.01–0.09
+#   in pixels: **the generator cannot draw these cars exactly.** It gets the scene and the colours: the
+#   brown pickup on snow comes back as a blurred brown car on white ground, the red van as a red van
+#   (`conv2`, `inception_3b`). It does not get the shape: the pickup's bed and the sports car's low
+#   line are gone, and the grey sports car comes back as a dark saloon on grass. Semantic and guided
 #   inpainting (notebooks 07 and 09) meet the same limit: they fill a hole only with what $G$ can draw.
 
 # %% [markdown]

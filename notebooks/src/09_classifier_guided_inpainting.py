@@ -146,10 +146,12 @@ from pathlib import Path
 
 from inpaintkit.plotting import lambda_sweep
 
-sweep_file = next((p for p in (Path("../docs/guided_sweep/val_n32.json"), Path("../../docs/guided_sweep/val_n32.json"))
-                   if p.exists()), None)
-if sweep_file is None:
-    print("no stored sweep (python scripts/sweep_guided.py --out docs/guided_sweep/val_n32.json)")
+import inpaintkit
+
+sweep_file = Path(inpaintkit.__file__).resolve().parents[1] / "docs" / "guided_sweep" / "resize" / "val_n32.json"
+if not sweep_file.exists():        # the sweeps of the kit's generator (the first generator's: docs/guided_sweep)
+    sweep_file = None
+    print("no stored sweep (python scripts/sweep_guided.py --out docs/guided_sweep/resize/val_n32.json)")
 else:
     sweep = json.loads(sweep_file.read_text())
     choice = guided.choose_scale(sweep)

@@ -77,10 +77,9 @@ if "untrained" in note.lower():
 else:
     methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
                                                        restarts=P.restarts, jit=googlenet.auto_jit()))
-    # sem_inpainting's own weights, as in the stored run below; the kit's tuned default (notebook 09 §3b)
-    # switches the classifier's terms off and fills almost as plain semantic inpainting does
-    methods["guided"] = latent(guided.guided_search(G, D, C, lambdas="sem_inpainting", iters=P.latent_iters,
-                                                    restarts=P.restarts))
+    # the kit's default weights, chosen on validation cars (notebook 09 §3b), as in the stored run below;
+    # notebook 09 §4 shows sem_inpainting's own balance next to them
+    methods["guided"] = latent(guided.guided_search(G, D, C, iters=P.latent_iters, restarts=P.restarts))
 print("methods:", ", ".join(methods) + (" + glcic" if any(glcic.values()) else ""))
 
 # %% [markdown]
