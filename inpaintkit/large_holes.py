@@ -190,13 +190,16 @@ def compare(methods: dict, images, labels, masks: dict | None = None, *, model=N
     return out
 
 
-def table(results: dict) -> str:
-    """Markdown: one row per (mask kind, method), hole PSNR / SSIM / evaluator accuracy with 95 % intervals."""
+def table(results: dict, methods=None) -> str:
+    """Markdown: one row per (mask kind, method), hole PSNR / SSIM / evaluator accuracy with 95 % intervals
+    (``methods``: only these, in the results' order)."""
     fmt = lambda r, d: f"{r['mean']:.{d}f} [{r['ci95'][0]:.{d}f}, {r['ci95'][1]:.{d}f}]"
     rows = ["| hole | method | hole PSNR (dB) | SSIM | evaluator accuracy | s / image |",
             "|---|---|---:|---:|---:|---:|"]
     for kind, per in results["results"].items():
         for name, r in per.items():
+            if methods is not None and name not in methods:
+                continue
             rows.append(f"| {kind} | {name} | {fmt(r['hole_psnr'], 2)} | {fmt(r['ssim'], 3)} | "
                         f"{fmt(r['accuracy'], 3)} | {r['seconds_per_image']:.3f} |")
     ia = results["intact_accuracy"]

@@ -157,6 +157,7 @@ def test_large_hole_compare_scores_against_true_labels():
         assert per["grey"]["vs_telea"]["correct"]["mean"] == 0.0 and "vs_telea" not in per["telea"]
     table = large_holes.table(res)
     assert "| lower | grey |" in table and "intact" in table
+    assert "| lower | grey |" not in large_holes.table(res, methods=("telea",)) and "| lower | telea |" in table
     # guided is also paired with semantic inpainting
     two = {"semantic": methods["grey"], "guided": evaluation.batched(lambda x, m: np.full_like(x, 0.4))}
     res2 = large_holes.compare(two, images, labels, model=probe, resamples=200, verbose=False)

@@ -98,9 +98,10 @@ for name, ours, kit in [("context", context_loss, semantic.ContextLoss()), ("pri
 # %% [markdown]
 # **How much does the prior weigh?** Read the numbers above: the context loss is tens to a hundred
 # per image (it sums over thousands of known pixels), while $\log(1 - D(G(z)))$ is a hundredth or less
-# *before* its weight $\lambda = 0.003$. The shipped $D$ calls most samples fake ($D \approx 0.01$),
-# where $\log(1 - D)$ is nearly flat, so with Yeh's $\lambda$ the prior hardly moves $z$ on toy cars;
-# exercise 1 measures what it changes, and lets you try a heavier prior.
+# *before* its weight $\lambda = 0.003$: the shipped $D$ is unsure about these samples ($D \approx 0.4$,
+# $\log(1 - D) \approx -0.5$), and 0.003 of that is about $10^{-4}$ of the context loss. So with Yeh's
+# $\lambda$ the prior hardly moves $z$ on toy cars; exercise 1 measures what it changes, and lets you
+# try a heavier prior.
 #
 # ## 2. The search
 # `LatentSearch` puts every image's restarts into one batch of $N \times R$ codes, a single
@@ -222,34 +223,45 @@ stored = Path(inpaintkit.__file__).resolve().parents[1] / "docs" / "large_holes"
 if stored.exists():
     res = json.loads(stored.read_text())
     print(res.get("command", ""))
-    print(large_holes.table(res))
+    print(large_holes.table(res, methods=("telea", "glcic", "semantic")))     # guided: notebook 09
 else:
     print("no stored large-hole evaluation (run scripts/eval_large_holes.py --json docs/large_holes/test_all_n64.json)")
 
 # %% [markdown]
-# Read the tables honestly. **Where semantic inpainting helps:** over the lower body and wheels, the
-# evaluator still recognises the car in 42 % of the semantic fills against 20 % after Telea (paired
-# difference +0.22 [0.09, 0.36] on the same 64 cars): Telea smears the road colour into the hole
-# and the wheels vanish, while the generator draws *some* car's underside and wheels. **Where it does
-# not:** on the centre box it keeps the class exactly as often as Telea (0.67 vs 0.67), and on the
-# half image slightly less often (0.59 vs 0.63, interval [−0.19, +0.13]); its hole PSNR is below
-# Telea's there (−0.55 and −1.25 dB). GLCIC, trained on these cars to fill holes, has the best
-# hole PSNR on every hole and the best evaluator accuracy on the centre and half holes (not over the
-# lower body, where semantic's 0.42 beats its 0.31); eight cars in the live grids are too few to
-# show a difference of 0.2. PSNR rewards a fill close to the *average* of all plausible answers (smooth, a little
-# blurry); a GAN commits to *one* answer, sharp but rarely pixel-exact, and a wrong guess costs more
-# than a blur. The causes are visible in the grids: **the generator cannot draw every car** — it is
-# small (width 0.25, 6 500 steps on a CPU), blurry, striped by its strided transposed convolutions
-# (Odena et al. 2016), and still draws sedans too often and hatchbacks too rarely (notebook 06 §4b)
-# — so the search finds the nearest car it *can* draw, which for half a car is often another kind.
-# Half of the generator's own samples are cars of no clear kind: two different classifiers name the
-# same class for only 49 % of them, against 99 % of real cars (notebook 06 §4b).
+# Read the tables honestly. **Where semantic inpainting helps:** over the lower body and wheels. The
+# generator draws *some* car's underside and wheels into the hole, while Telea smears the road colour
+# upwards and the wheels vanish. Hole PSNR is +0.86 dB over Telea, interval [+0.26, +1.53] on the
+# same 64 cars, and the evaluator still recognises the car in 28 % of the semantic fills against
+# 20 % after Telea (+8 points, interval [−5, +20]: not sure). **Where it does not:** on the centre box
+# it keeps the class as often as Telea (66 % against 67 %) at about the same hole PSNR (+0.17 dB),
+# and on the half image exactly as often (62.5 %), 1 dB below Telea in hole PSNR. GLCIC, trained on
+# these cars to fill holes, has the best hole PSNR on every hole and keeps the class most often on the
+# centre and half holes (75 %, 84 %). Eight cars in the live grids are too few to show a
+# difference of 10 points.
+#
+# PSNR rewards a fill close to the *average* of all plausible answers (smooth, a little blurry). A GAN
+# commits to *one* answer, sharp but rarely pixel-exact, and a wrong guess costs more than a blur. The
+# causes are visible in the grids: **the generator draws a car of roughly the right kind, not this
+# car.** It draws every kind of car now, with no stripes (notebook 06 §4b). But its cars are small
+# and blurry (width 0.25, 10 000 steps on a CPU), and it often picks another colour: in the lower
+# hole a yellow car's body for a red sedan's. About four in ten of its own samples are no clear kind
+# (two different classifiers name the same class for 60 % of them, against 99 % of real cars). So the
+# search finds the nearest car it *can* draw, and for half a car that is often another kind.
+#
+# **Did the new generator help?** Against the first shipped generator (transposed convolutions,
+# weaker coverage), on the same test cars, the fills are closer to the truth: +0.37 dB hole PSNR
+# pooled over the three holes, interval [+0.13, +0.61]. They do not keep the class more often:
+# −4 points [−13, +5]. Over the lower body the first generator kept 42 %, the new one 28 %; on the
+# validation cars it was the other way round. At 64 cars a hole, ±12 points is within the noise.
 #
 # **Is it the search?** No. With the paper's budget, 1500 iterations × 10 restarts (12× the class
-# preset's 300 × 4), on 32 validation cars per hole, semantic inpainting keeps the class in 56 % of
-# the fills, exactly as often as with the class preset (paired difference +0.00 [−0.08, +0.08]), at
-# −0.14 [−0.35, +0.07] dB hole PSNR (`docs/large_holes/README.md`). A longer search finds a z that
-# matches the border a little better, not a better car: the limit is the generator.
+# preset's 300 × 4), on 32 validation cars per hole, semantic inpainting with the first generator
+# keeps the class in 56 % of the fills, exactly as often as with the class preset (paired difference
+# +0.00 [−0.08, +0.08]), at −0.14 [−0.35, +0.07] dB hole PSNR. With the new generator neither a wider
+# importance window (15, 31 or 63 pixels instead of Yeh's 7, so that all of the visible half steers
+# the search) nor a heavier prior (λ = 0.03 or 0.3) changes how often the class is kept by more than
+# 2 points (`docs/large_holes/README.md`). A longer search finds a z that matches the border a little
+# better, not a better car: the limit is the generator.
 #
 # Grow the centre hole with the slider (a shorter search, so it answers quickly):
 
