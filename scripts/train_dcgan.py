@@ -98,8 +98,10 @@ def main(argv=None):
     p.add_argument("--ship", choices=("last", "best", "coverage"), default="last",
                    help="ship the last step's weights, or the sampled step whose 256 samples (seed 2) the "
                         "toy-car classifier was most confident about (GAN practice: pick the checkpoint by a "
-                        "sample-quality score; the recorded metrics use other samples, seed 1); coverage: the "
-                        "sampled step with the highest class-histogram entropy x mean confidence (1024 samples, seed 2)")
+                        "sample-quality score; the recorded metrics use other samples, seed 1); coverage: among the "
+                        "sampled steps whose 1024 samples (seed 2) meet the coverage bar (entropy >= 0.97, every "
+                        "class >= 9 %%), the one with the highest class-histogram entropy x mean confidence; the "
+                        "highest of all steps while none meets it")
     p.add_argument("--keep-every", type=int, default=0,
                    help="also keep the (averaged) generator of every K-th step in RUN_DIR/kept (a multiple of "
                         "--sample-every), to score other steps afterwards with scripts/eval_dcgan.py")
@@ -173,9 +175,11 @@ def main(argv=None):
             return None
         conf = float(probs.max(axis=1).mean())
         cov = dcgan.coverage_stats(dcgan.class_shares(probs))
-        score = cov["entropy"] * conf if args.ship == "coverage" else conf
+        covers = cov["entropy"] >= dcgan.COVERS_ENTROPY and cov["min_share"] >= dcgan.COVERS_MIN_SHARE
+        # coverage: a step that meets the bar beats every step that does not (entropy x confidence <= 1)
+        score = cov["entropy"] * conf + float(covers) if args.ship == "coverage" else conf
         print(f"  selection samples: entropy {cov['entropy']:.3f} rarest {cov['min_share']:.3f} "
-              f"confidence {conf:.3f} score {score:.4f}", flush=True)
+              f"confidence {conf:.3f} score {score:.4f}" + (" (meets the bar)" if covers else ""), flush=True)
         if score > best.get("score", best["confidence"]):
             best.update(confidence=round(conf, 4), score=round(score, 4), entropy=cov["entropy"], step=step)
             weights.save_file(Gs, run / "best_generator.weights.h5")
