@@ -198,8 +198,9 @@ if sweep_file is not None:
 # **The choice.** With this generator two terms alone keep the class *more* often on the validation
 # cars: the feature term at 10⁻⁴ (+9 points, interval [0, +20]) and the discriminator on the
 # composite (+10 points [+3, +18] at 3 × *sem_inpainting*'s λ_inp, for −0.08 dB). The class term
-# alone costs 1.7 dB at 10⁻² of its weight and keeps the class 2 points *less* often. The rule picks the composite term: the kit's default, `guided.weights("tuned")`, is
-# λ_inp = 4.5 with the classifier's two terms **off**, the same choice as for the first generator.
+# alone costs 1.7 dB at 10⁻² of its weight and keeps the class 2 points *less* often. The rule
+# picks the composite term: the kit's default, `guided.weights("tuned")`, is λ_inp = 4.5 with the
+# classifier's two terms **off**, the same choice as for the first generator.
 #
 # Choosing on validation and reporting on cars never used for choosing matters here. On the **test**
 # split (192 fills, `docs/large_holes/README.md`) the gain is gone: against semantic inpainting the
@@ -238,19 +239,23 @@ for i, kind in enumerate(kinds):
 
 # %% [markdown]
 # **Read it honestly.** With the tuned weights (the discriminator on the composite, no classifier) the
-# fills stay close to Yeh's: hole PSNR 15.55 against 15.81 on the centre box, 16.74 against 16.79 on
-# the half image, and 11.71 against 10.29 on the boxes over the van's rear, where the fill is darker
-# and less washed out than Yeh's. With *sem_inpainting*'s weights the fills turn
-# into garish streaks, 0.3–2.9 dB below Yeh's: the classifier's terms dwarf the context loss (§3), so
-# the search pleases the classifier first and the known pixels second. The classifier names the same
-# class for Yeh and for the tuned search on all three cars; no method recovers the centre-hole sports
-# car. Three images decide nothing. The evidence is §3b's sweeps (96 validation fills per weight) and
-# the test split (`docs/large_holes/README.md`, 192 fills never used for choosing): against semantic
-# inpainting the tuned search keeps the class 1 point less often [−7, +5] at −0.05 dB [−0.19, +0.09];
-# the lightest classifier guidance, 3 points less often [−8, +2]. **On these models, neither
-# sem_inpainting's classifier terms nor its composite term keeps the right kind of car more often**
-# (notebooks 06–08 show why: half of the generator's cars are no clear kind, a 12× longer search keeps
-# the class no more often, and guidance cannot steer the generator onto a car it cannot draw).
+# fills look like Yeh's: a pale car roof in the centre hole, a dark car front on the left half, a
+# blurred rear on the van. Their hole PSNR is 14.66 against 15.14 on the centre box, 14.25 against
+# 17.61 on the half image and 13.81 against 13.64 on the boxes over the van's rear. With
+# *sem_inpainting*'s weights the fills turn into colour patches that match neither the car nor the
+# border, down to 9.9 dB on the boxes. The classifier's terms dwarf the context loss (§3), so the
+# search pleases the classifier first and the known pixels second. On the left half only the
+# search with *sem_inpainting*'s weights gives a fill the classifier still calls a sedan; its hole
+# PSNR there is 5 dB below Yeh's. No method recovers the centre-hole sports car (the classifier
+# says van for all three).
+#
+# Three images decide nothing. The evidence is §3b's sweeps (96 validation fills per weight) and the
+# test split (`docs/large_holes/README.md`, 192 fills never used for choosing). Against semantic
+# inpainting the tuned search keeps the class exactly as often, +0 points [−5, +5], at −0.08 dB
+# [−0.23, +0.11]. **On these models, neither sem_inpainting's classifier terms nor its composite term
+# keeps the right kind of car more often.** That holds with a generator that draws every kind of car
+# (notebook 06). Notebooks 07 and 08 show the limit: the generator draws *a* car of about the right
+# kind, not *this* car, and guidance cannot steer it onto a car it cannot draw.
 
 # %% [markdown]
 # How the search with *sem_inpainting*'s weights got there: the best restart's $G(z)$ every quarter of the
