@@ -15,9 +15,9 @@
 # - whether classifier guidance beats plain semantic inpainting on large holes, as *sem_inpainting* claims;
 # - how to run every method on a photo of your own.
 #
-# **Time**: about 3.5–7 min on a 2-core CPU (`class` preset: 2 cars and 2 photo patches per mask, latent
-# searches of 300 iterations x 4 restarts; measured 215 s on an idle CPU and 404 s on a shared one,
-# most of it the guided search); a GPU runs the `paper` preset's full searches.
+# **Time**: about 1–3 min on a 2-core CPU (`class` preset: 2 cars and 2 photo patches per mask, latent
+# searches of 300 iterations x 4 restarts; measured 72 s on an idle 2-core EPYC with AVX-512, since the
+# default guided search needs no classifier pass); a GPU runs the `paper` preset's full searches.
 
 # %%
 from inpaintkit import presets
