@@ -55,7 +55,8 @@ def main(argv=None):
     p.add_argument("--compare", type=int, default=0, help="run the method comparison on N cars per mask kind")
     p.add_argument("--out", default=None, help="JSON file for --compare")
     p.add_argument("--guided-sets", nargs="+", default=[guided.DEFAULT_WEIGHTS], choices=sorted(guided.WEIGHT_SETS),
-                   help="with --compare: the guided searches to run, by weight set (the default is 'guided')")
+                   help="with --compare: the guided searches to run, by weight set (the kit's default set is the "
+                        "method 'guided', any other 'guided <set>')")
     p.add_argument("--only", nargs="+", default=None,
                    help="with --compare: run only these methods and merge them into the existing --out file")
     args = p.parse_args(argv)

@@ -41,7 +41,7 @@ from keras import ops
 from . import googlenet
 from .errors import InpaintkitError, check_choice, check_images, check_masks
 from .reconstruction import kl, normalised_error
-from .semantic import LatentSearch, PriorLoss, Term, default_terms
+from .semantic import WINDOW, LatentSearch, PriorLoss, Term, default_terms
 
 SEED_LAMBDAS = {"sem": 1e5, "cat": 1e6, "inp": 3.0}
 DEFAULT_LAYERS = ("inception_3b", "inception_4b", "softmax")   # sem_inpainting's best combination
@@ -256,7 +256,7 @@ def guided_terms(classifier, discriminator=None, layers=DEFAULT_LAYERS, *, lambd
 
 def guided_search(generator, discriminator, classifier, layers=DEFAULT_LAYERS, *, iters: int = 300,
                   restarts: int = 1, lr: float = 0.01, seed: int = 0, jit: bool | None = None,
-                  window: int = 7, **loss_options) -> LatentSearch:
+                  window: int = WINDOW, **loss_options) -> LatentSearch:
     """A :class:`LatentSearch` with the guided loss (``loss_options`` of :func:`guided_terms`:
     ``lambdas``, ``lambda_sem``, ``lambda_cat``, ``lambda_inp``, ``divergence``, ``prior_weight``). ``jit``: XLA on TensorFlow, by default only
     with a GPU (:func:`inpaintkit.googlenet.auto_jit`); ``window``: the context loss's importance

@@ -5,8 +5,9 @@
         docs/large_holes/val_telea_semantic_resize_n64.json:telea
 
 The first ``FILE:METHOD`` is compared with each of the others (with ``--base B``: each one with
-``B``, as "each minus B"): per hole kind and pooled over the kinds, the mean difference in hole PSNR and in "the evaluator still names the true class", each with
-a 95 % bootstrap interval over the images (``evaluation.paired_difference``). Files come from
+``B``, as "each minus B"): per hole kind and pooled over the kinds, the mean difference in hole
+PSNR and in "the evaluator still names the true class", each with a 95 % bootstrap interval over the
+images (``evaluation.paired_difference``). Files come from
 ``scripts/eval_large_holes.py --json`` and must hold the same split, images and hole kinds (checked).
 ``--json`` writes every number with this command.
 """
@@ -49,9 +50,8 @@ def main(argv=None) -> int:
     import numpy as np
 
     from inpaintkit.evaluation import paired_difference
-    specs = [a.results[0]] + a.results[1:] if a.base is None else a.results
-    pairs = [(specs[0], s) for s in specs[1:]] if a.base is None else [(s, a.base) for s in specs]
-    loaded = {s: _load(s) for s in {*specs, *([a.base] if a.base else [])}}
+    pairs = [(a.results[0], s) for s in a.results[1:]] if a.base is None else [(s, a.base) for s in a.results]
+    loaded = {s: _load(s) for s in {*a.results, *([a.base] if a.base else [])}}
     same = lambda d: (d["settings"]["split"], d["settings"]["seed_images"], d["settings"]["n"], d["settings"]["kinds"])
     first = loaded[pairs[0][0]][0]
     for s, (doc, _) in loaded.items():
