@@ -22,7 +22,7 @@ os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
 
 import numpy as np  # noqa: E402
 
-from inpaintkit import backend, benchmarking, dcgan, presets  # noqa: E402
+from inpaintkit import backend, benchmarking, dcgan, dcgan_training, presets  # noqa: E402
 
 CONFIGS = {
     "class": dict(size=presets.CLASS.dcgan_size, width=presets.CLASS.dcgan_width, batch=presets.CLASS.dcgan_batch),
@@ -46,7 +46,7 @@ def main(argv=None):
             backend.seed(0)
             G, D = dcgan.generator(c["size"], c["width"]), dcgan.discriminator(c["size"], c["width"])
             images = np.random.default_rng(0).uniform(size=(4 * c["batch"], c["size"], c["size"], 3)).astype(np.float32)
-            tr = dcgan.DCGANTrainer(G, D, images, batch_size=c["batch"], sample_every=0, jit=jit)
+            tr = dcgan_training.DCGANTrainer(G, D, images, batch_size=c["batch"], sample_every=0, jit=jit)
             counter = iter(range(10 ** 9))
             secs = benchmarking.median_seconds(lambda: tr.one_step(next(counter)), warmup=args.warmup,
                                                repeats=args.repeats)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from inpaintkit import backend, dcgan, presets, training, weights  # noqa: E402
+from inpaintkit import backend, dcgan, dcgan_training, presets, training, weights  # noqa: E402
 from inpaintkit.data import toycars  # noqa: E402
 
 
@@ -151,7 +151,7 @@ def main(argv=None):
             and not (k == "pack" and v == 1) and not (k == "upsample" and v == "transposed")}
     # (runs from before --pack and --upsample resume as they were)
     same.update({"--size": size, "--width": width, "--batch": batch})
-    trainer = dcgan.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
+    trainer = dcgan_training.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
                                  lr=args.lr, d_lr=args.d_lr, beta_1=args.beta1, augment=args.augment,
                                  label_smoothing=args.label_smoothing, r1=args.r1, ema=args.ema,
                                  checkpoint_every=100, sample_every=args.sample_every, jit=args.jit,

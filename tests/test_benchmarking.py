@@ -119,7 +119,7 @@ def test_dcgan_and_latent_searches_run_under_mixed_bfloat16():
     (G's output, D's logits and the classifier's outputs are cast), so they run and stay finite."""
     import keras
     import numpy as np
-    from inpaintkit import backend, dcgan, googlenet, guided, semantic
+    from inpaintkit import backend, dcgan, dcgan_training, googlenet, guided, semantic
     try:
         backend.set_precision("mixed_bfloat16")
         backend.seed(0)
@@ -127,7 +127,7 @@ def test_dcgan_and_latent_searches_run_under_mixed_bfloat16():
         images = rng.uniform(size=(8, 16, 16, 3)).astype("float32")
         G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
         assert G.layers[1].compute_dtype == "bfloat16"
-        h = dcgan.DCGANTrainer(G, D, images, batch_size=4, n_fixed=4).train(2)
+        h = dcgan_training.DCGANTrainer(G, D, images, batch_size=4, n_fixed=4).train(2)
         assert all(np.isfinite(v) for e in h for v in e.values())
         holes = np.zeros((2, 16, 16, 1), "float32")
         holes[:, 4:12, 4:12] = 1

@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("INPAINTKIT_NO_PROGRESS", "1")
 
-from inpaintkit import InpaintkitError, backend, dcgan  # noqa: E402
+from inpaintkit import InpaintkitError, backend, dcgan, dcgan_training  # noqa: E402
 
 
 @pytest.mark.parametrize("size,width", [(16, 0.125), (32, 0.25), (64, 0.125)])
@@ -106,7 +106,7 @@ def test_trainer_runs_and_resumes(tmp_path):
     backend.seed(0)
     images = _images()
     seen = []
-    tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), images,
+    tr = dcgan_training.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), images,
                             batch_size=8, directory=tmp_path / "run", checkpoint_every=2, sample_every=2, n_fixed=4)
     h = tr.train(6, until=4, on_sample=lambda s, imgs, hist: seen.append((s, imgs.shape)))
     assert len(h) == 4 and {"d_loss", "g_loss", "d_real", "d_fake"} <= set(h[0])
@@ -114,12 +114,12 @@ def test_trainer_runs_and_resumes(tmp_path):
     assert seen[0] == (0, (4, 16, 16, 3)) and [s for s, _ in seen] == [0, 2, 4]
     assert "diversity" in h[1]
     # the fixed noise is the same z every time
-    assert np.array_equal(tr.fixed_z, dcgan.DCGANTrainer(tr.G, tr.D, images, n_fixed=4).fixed_z)
+    assert np.array_equal(tr.fixed_z, dcgan_training.DCGANTrainer(tr.G, tr.D, images, n_fixed=4).fixed_z)
     w_after4 = [backend.to_numpy(v).copy() for v in tr.G.weights]
 
     # a new trainer on fresh models resumes at step 4 with the same weights and finishes
     G2, D2 = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
-    tr2 = dcgan.DCGANTrainer(G2, D2, images, batch_size=8, directory=tmp_path / "run", checkpoint_every=2,
+    tr2 = dcgan_training.DCGANTrainer(G2, D2, images, batch_size=8, directory=tmp_path / "run", checkpoint_every=2,
                              sample_every=2, n_fixed=4)
     assert tr2.step == 4 and len(tr2.history) == 4
     # the sample taken where the first run stopped is in the checkpoint's history too
@@ -134,11 +134,11 @@ def test_trainer_runs_and_resumes(tmp_path):
 
 def test_r1_penalty_is_trained_and_logged():
     G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125, minibatch_std=True)
-    tr = dcgan.DCGANTrainer(G, D, _images(), batch_size=4, sample_every=0, r1=10.0, augment="translation")
+    tr = dcgan_training.DCGANTrainer(G, D, _images(), batch_size=4, sample_every=0, r1=10.0, augment="translation")
     h = tr.train(2)
     assert all(np.isfinite(e["r1"]) and e["r1"] > 0 for e in h)
     # the penalty is part of D's loss: the same step without it has a lower loss
-    tr0 = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125, minibatch_std=True),
+    tr0 = dcgan_training.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125, minibatch_std=True),
                              _images(), batch_size=4, sample_every=0, augment="translation")
     real, z, _ = tr0.batch(0)
     a_real, a_fake, _ = tr0.augmentations(0)
@@ -149,11 +149,11 @@ def test_r1_penalty_is_trained_and_logged():
     assert float(backend.to_numpy(penalised)) == pytest.approx(
         float(backend.to_numpy(plain)) + 5.0 * float(backend.to_numpy(logs["r1"])), rel=1e-4)
     with pytest.raises(InpaintkitError, match="r1"):
-        dcgan.DCGANTrainer(G, D, _images(), r1=-1.0)
+        dcgan_training.DCGANTrainer(G, D, _images(), r1=-1.0)
 
 
 def test_collapse_warning():
-    tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), _images(),
+    tr = dcgan_training.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), _images(),
                             batch_size=4, n_fixed=4)
     tr.peak_diversity = tr.real_diversity         # it once looked as diverse as the data ...
     tr.fixed_samples = lambda: np.full((4, 16, 16, 3), 0.5, np.float32)   # ... now all samples alike
@@ -164,7 +164,7 @@ def test_collapse_warning():
 
 def test_nan_is_detected():
     from inpaintkit.training import TrainingDiverged
-    tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), _images(),
+    tr = dcgan_training.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), _images(),
                             batch_size=4, sample_every=0)
     tr.one_step = lambda i: {"d_loss": float("nan"), "g_loss": 1.0}
     with pytest.raises(TrainingDiverged, match="d_loss"):
@@ -180,9 +180,9 @@ def test_bad_inputs():
         dcgan.generator(16, 0)
     G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
     with pytest.raises(InpaintkitError, match="images"):
-        dcgan.DCGANTrainer(G, D, _images(size=32))
+        dcgan_training.DCGANTrainer(G, D, _images(size=32))
     with pytest.raises(InpaintkitError, match="images"):
-        dcgan.DCGANTrainer(G, D, _images() * 255)
+        dcgan_training.DCGANTrainer(G, D, _images() * 255)
     with pytest.raises(InpaintkitError, match="z"):
         dcgan.generate(G, np.zeros((2, 7)))
     with pytest.raises(InpaintkitError, match="steps"):
@@ -192,14 +192,14 @@ def test_bad_inputs():
 def test_trainer_on_torch(tmp_path):
     script = textwrap.dedent(f"""
         import json, numpy as np
-        from inpaintkit import dcgan, backend
+        from inpaintkit import dcgan, dcgan_training, backend
         backend.seed(0)
         x = np.random.default_rng(0).uniform(size=(16, 16, 16, 3)).astype("float32")
-        tr = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x, r1=1.0,
+        tr = dcgan_training.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x, r1=1.0,
                                 batch_size=8, directory={str(tmp_path / 'run')!r}, checkpoint_every=2, sample_every=2)
         h = tr.train(3)
         assert all(e["r1"] > 0 for e in h), h
-        tr2 = dcgan.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x,
+        tr2 = dcgan_training.DCGANTrainer(dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125), x,
                                  batch_size=8, directory={str(tmp_path / 'run')!r})
         print(json.dumps({{"backend": backend.NAME, "n": len(h), "resumed": tr2.step,
                           "finite": bool(all(np.isfinite(v) for e in h for v in e.values()))}}))
@@ -281,7 +281,7 @@ def test_anti_collapse_options_train_and_resume(tmp_path):
         backend.seed(0)
         G = dcgan.generator(16, 0.125)
         D = dcgan.discriminator(16, 0.125, minibatch_std=True, spectral_norm=True)
-        return G, D, dcgan.DCGANTrainer(G, D, imgs, batch_size=8, d_lr=4e-4, augment="color,translation,cutout",
+        return G, D, dcgan_training.DCGANTrainer(G, D, imgs, batch_size=8, d_lr=4e-4, augment="color,translation,cutout",
                                         directory=tmp_path / "ckpt", checkpoint_every=2, sample_every=100)
     assert any(type(l).__name__ == "MinibatchStd" for l in make()[1].layers)
     G, D, t = make()
@@ -291,7 +291,7 @@ def test_anti_collapse_options_train_and_resume(tmp_path):
     ref = [w.copy() for w in G.get_weights()]
     assert all(np.array_equal(a, b) for a, b in zip(ref, G2.get_weights()))
     with pytest.raises(InpaintkitError, match="augment"):
-        dcgan.DCGANTrainer(G, D, imgs, augment="zoom")
+        dcgan_training.DCGANTrainer(G, D, imgs, augment="zoom")
 
 
 def test_weight_average_of_the_generator(tmp_path):
@@ -303,7 +303,7 @@ def test_weight_average_of_the_generator(tmp_path):
     def make():
         backend.seed(0)
         G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
-        return G, dcgan.DCGANTrainer(G, D, imgs, batch_size=8, ema=0.5, directory=tmp_path / "c",
+        return G, dcgan_training.DCGANTrainer(G, D, imgs, batch_size=8, ema=0.5, directory=tmp_path / "c",
                                      checkpoint_every=3, sample_every=100)
     G, t = make()
     during = []           # the training script selects checkpoints from inside the loop's sample callback
@@ -323,7 +323,7 @@ def test_weight_average_of_the_generator(tmp_path):
     assert all(np.allclose(backend.to_numpy(a), backend.to_numpy(b))
                for a, b in zip(Gs.trainable_weights, Gs2.trainable_weights))
     with pytest.raises(InpaintkitError, match="ema"):
-        dcgan.DCGANTrainer(G, dcgan.discriminator(16, 0.125), imgs).averaged_generator()
+        dcgan_training.DCGANTrainer(G, dcgan.discriminator(16, 0.125), imgs).averaged_generator()
 
 
 def test_pacgan_packs_consecutive_images_and_trains():
@@ -340,12 +340,12 @@ def test_pacgan_packs_consecutive_images_and_trains():
     imgs, _ = toycars.generate(32, size=16, seed=0)
     backend.seed(0)
     G = dcgan.generator(16, 0.125)
-    t = dcgan.DCGANTrainer(G, D, imgs, batch_size=8, r1=1.0, augment="translation", sample_every=100)
+    t = dcgan_training.DCGANTrainer(G, D, imgs, batch_size=8, r1=1.0, augment="translation", sample_every=100)
     before = [w.copy() for w in D.get_weights()]
     logs = t.one_step(0)
     assert np.isfinite([logs["d_loss"], logs["g_loss"], logs["r1"]]).all() and logs["r1"] > 0
     assert any(not np.allclose(a, b) for a, b in zip(before, D.get_weights()))
     with pytest.raises(InpaintkitError, match=r"batch_size: expected a multiple of the discriminator's pack \(2\), got 7"):
-        dcgan.DCGANTrainer(G, D, imgs, batch_size=7)
+        dcgan_training.DCGANTrainer(G, D, imgs, batch_size=7)
     with pytest.raises(InpaintkitError, match="pack"):
         dcgan.discriminator(16, 0.125, pack=0)

@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from inpaintkit import backend, dcgan, weights
+from inpaintkit import backend, dcgan, dcgan_training, weights
 from inpaintkit.data import toycars
 from inpaintkit.plotting import show_images
 
@@ -103,8 +103,8 @@ for label, width in [("paper (w=64)", 1.0), ("shipped (w=16)", 0.25)]:
 
 # %%
 run_dir = tempfile.mkdtemp(prefix="dcgan_")
-view = dcgan.LiveView()
-trainer = dcgan.DCGANTrainer(G, D, cars, batch_size=P.dcgan_batch, directory=run_dir,
+view = dcgan_training.LiveView()
+trainer = dcgan_training.DCGANTrainer(G, D, cars, batch_size=P.dcgan_batch, directory=run_dir,
                              checkpoint_every=P.checkpoint_every, sample_every=P.sample_every)
 t0 = time.perf_counter()
 trainer.train(P.dcgan_steps, on_sample=view, until=P.dcgan_steps // 2)
@@ -112,11 +112,11 @@ print(f"stopped at step {trainer.step} after {time.perf_counter() - t0:.0f}s")
 
 # %%
 first = trainer                                  # keep its fixed-noise grids for the figure below
-trainer = dcgan.DCGANTrainer(G, D, cars, batch_size=P.dcgan_batch, directory=run_dir,
+trainer = dcgan_training.DCGANTrainer(G, D, cars, batch_size=P.dcgan_batch, directory=run_dir,
                              checkpoint_every=P.checkpoint_every, sample_every=P.sample_every)
 print("resumed at step", trainer.step, "with", len(trainer.history), "steps of history")
 t0 = time.perf_counter()
-history = trainer.train(P.dcgan_steps, on_sample=dcgan.LiveView())   # a new figure, below this cell
+history = trainer.train(P.dcgan_steps, on_sample=dcgan_training.LiveView())   # a new figure, below this cell
 print(f"step {trainer.step} after {time.perf_counter() - t0:.0f}s more; warnings: {trainer.warnings or 'none'}")
 
 # %% [markdown]
@@ -329,7 +329,7 @@ check("matches dcgan.gan_losses(..., label_smoothing=0.1)", smoothed_d_loss(real
 # %%
 steps = max(10, P.dcgan_steps // 6)
 backend.seed(0)
-smooth = dcgan.DCGANTrainer(dcgan.generator(S, P.dcgan_width), dcgan.discriminator(S, P.dcgan_width), cars,
+smooth = dcgan_training.DCGANTrainer(dcgan.generator(S, P.dcgan_width), dcgan.discriminator(S, P.dcgan_width), cars,
                             batch_size=P.dcgan_batch, label_smoothing=0.1, sample_every=0)
 hs = smooth.train(steps)
 base_d_real = np.mean([h["d_real"] for h in history[:steps]][-10:])
@@ -347,7 +347,7 @@ print(f"d_real over steps {steps - 10}-{steps}: plain {base_d_real:.3f}, smoothe
 backend.seed(0)
 fast, hf = None, None                # your code: a fresh DCGANTrainer like the one above, but lr=2e-3; hf = fast.train(steps)
 ### BEGIN SOLUTION
-fast = dcgan.DCGANTrainer(dcgan.generator(S, P.dcgan_width), dcgan.discriminator(S, P.dcgan_width), cars,
+fast = dcgan_training.DCGANTrainer(dcgan.generator(S, P.dcgan_width), dcgan.discriminator(S, P.dcgan_width), cars,
                           batch_size=P.dcgan_batch, lr=2e-3, sample_every=max(1, steps // 2))
 hf = fast.train(steps)
 ### END SOLUTION
