@@ -46,6 +46,11 @@ def agreement(probs, other_probs) -> float:
 COVERS_ENTROPY, COVERS_MIN_SHARE = 0.97, 0.09   # "covers the data": the bar a shipped DCGAN must pass
 
 
+def meets_bar(stats) -> bool:
+    """Whether :func:`coverage_stats` ``stats`` cover the data: entropy >= 0.97 and every class >= 9 %."""
+    return bool(stats["entropy"] >= COVERS_ENTROPY and stats["min_share"] >= COVERS_MIN_SHARE)
+
+
 def coverage(G, classifier, n: int = 2048, seed: int = 1, class_names=None, batch_size: int = 256,
              keep: bool = False) -> dict:
     """How much of the data a generator covers: the class histogram of ``n`` samples under a classifier.
@@ -63,7 +68,7 @@ def coverage(G, classifier, n: int = 2048, seed: int = 1, class_names=None, batc
     probs = np.concatenate([backend.to_numpy(classifier(samples[i:i + batch_size], training=False))
                             for i in range(0, n, batch_size)])
     stats = coverage_stats(class_shares(probs))
-    stats.update(n=n, covers=bool(stats["entropy"] >= COVERS_ENTROPY and stats["min_share"] >= COVERS_MIN_SHARE))
+    stats.update(n=n, covers=meets_bar(stats))
     if class_names is not None:
         if len(class_names) != len(stats["shares"]):
             raise InpaintkitError(f"class_names: expected {len(stats['shares'])} names, got {len(class_names)}")

@@ -26,7 +26,7 @@ from .backend import BatchNormalization
 from . import backend
 from .errors import InpaintkitError, check_float, check_int
 from .coverage import (COVERS_ENTROPY, COVERS_MIN_SHARE, agreement, class_shares,  # noqa: F401 - dcgan.coverage & co.
-                       coverage, coverage_stats, plot_coverage)
+                       coverage, coverage_stats, meets_bar, plot_coverage)
 
 LATENT_DIM = 100
 KERNEL = 5  # Yeh et al.'s code (after carpedm20/DCGAN-tensorflow) uses 5x5 kernels, stride 2

@@ -125,8 +125,9 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
         G, D = semantic.load_models(generator_weights)
         window = semantic.WINDOW if window is None else window
         if "semantic" in names:
-            terms = semantic.default_terms(D) if prior_weight is None else semantic.default_terms(D, prior_weight)
-            search = semantic.LatentSearch(G, terms, iters=iters, restarts=restarts, seed=seed, window=window)
+            prior = semantic.PriorLoss.weight if prior_weight is None else prior_weight
+            search = semantic.LatentSearch(G, semantic.default_terms(D, prior), iters=iters, restarts=restarts,
+                                           seed=seed, window=window)
             out["semantic"] = _chunked("semantic", _searcher(search, seed), batch, verbose)
         if "guided" in names:
             from . import classifier, guided

@@ -175,7 +175,7 @@ def main(argv=None):
             return None
         conf = float(probs.max(axis=1).mean())
         cov = dcgan.coverage_stats(dcgan.class_shares(probs))
-        covers = cov["entropy"] >= dcgan.COVERS_ENTROPY and cov["min_share"] >= dcgan.COVERS_MIN_SHARE
+        covers = dcgan.meets_bar(cov)
         # coverage: a step that meets the bar beats every step that does not (entropy x confidence <= 1)
         score = cov["entropy"] * conf + float(covers) if args.ship == "coverage" else conf
         print(f"  selection samples: entropy {cov['entropy']:.3f} rarest {cov['min_share']:.3f} "
