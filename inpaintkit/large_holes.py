@@ -92,7 +92,8 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
                        restarts: int | None = None, guided_iters: int | None = None, batch: int = 32,
                        generator_weights=None, glcic: str = "glcic_toycars", glcic_postprocess: bool = True,
                        layers=None, lambda_sem=None, lambda_cat=None, lambda_inp=None, seed: int = 0,
-                       window: int | None = None, prior_weight: float | None = None, verbose: bool = True) -> dict:
+                       window: int | None = None, prior_weight: float | None = None, lr: float | None = None,
+                       candidates: int | None = None, verbose: bool = True) -> dict:
     """``{name: batched fn(images, holes) -> images}`` for :func:`compare`.
 
     ``telea``: OpenCV Telea (radius 5, the kit's default); ``glcic``: the shipped ``glcic`` network
@@ -103,7 +104,9 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
     (``guided_iters``: a different count for guided), ``batch`` images per search; ``layers`` and the
     ``lambda_*`` go to guided (None: guided's defaults); ``window``: the importance window of both
     searches' context loss (None: :data:`inpaintkit.semantic.WINDOW`); ``prior_weight``: semantic
-    inpainting's λ on the prior loss (None: Yeh et al.'s, ``PriorLoss.weight``)."""
+    inpainting's λ on the prior loss (None: Yeh et al.'s, ``PriorLoss.weight``); ``lr`` and ``candidates``:
+    semantic inpainting's Adam step on z and best-of-N start (:class:`~inpaintkit.semantic.LatentSearch`;
+    None: its defaults)."""
     known = ("telea", "glcic", "semantic", "guided")
     names = [names] if isinstance(names, str) else list(names)
     for n in names:
@@ -126,8 +129,9 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
         window = semantic.WINDOW if window is None else window
         if "semantic" in names:
             prior = semantic.PriorLoss.weight if prior_weight is None else prior_weight
+            extra = {k: v for k, v in (("lr", lr), ("candidates", candidates)) if v is not None}
             search = semantic.LatentSearch(G, semantic.default_terms(D, prior), iters=iters, restarts=restarts,
-                                           seed=seed, window=window)
+                                           seed=seed, window=window, **extra)
             out["semantic"] = _chunked("semantic", _searcher(search, seed), batch, verbose)
         if "guided" in names:
             from . import classifier, guided

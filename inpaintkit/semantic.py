@@ -148,7 +148,7 @@ class LatentSearch:
 
     def __init__(self, generator, terms: Sequence[Term], iters: int = 1500, restarts: int = 1,
                  lr: float = 0.01, beta_1: float = 0.9, seed: int = 0, window: int = WINDOW,
-                 jit: bool | None = None):
+                 jit: bool | None = None, candidates: int | None = None):
         self.generator = generator
         self.terms = list(terms)
         if not self.terms or not all(isinstance(t, Term) for t in self.terms):
@@ -161,6 +161,12 @@ class LatentSearch:
         self.lr = check_float("lr", lr, minimum=0)
         self.beta_1 = check_float("beta_1", beta_1, 0, 1)
         self.seed = check_int("seed", seed)
+        # candidates: a best-of-N start. Draw N random codes per image and start its restarts from the
+        # ones whose G(z) has the lowest context loss (None: Yeh et al.'s plain random start).
+        self.candidates = None if candidates is None else check_int("candidates", candidates, minimum=1)
+        if self.candidates is not None and self.candidates < self.restarts:
+            raise InpaintkitError(f"candidates: expected at least restarts ({self.restarts}) codes per image, "
+                                  f"got {self.candidates}")
         # XLA only on a GPU: on this CPU it made the step ~10x slower (benchmarks/bench_semantic.py)
         self.window, self.jit = window, bool(backend.accelerators()) if jit is None else jit
         self.latent_dim = int(generator.input_shape[-1])
@@ -171,6 +177,37 @@ class LatentSearch:
         """(n * restarts, latent_dim): image i's restarts come from ``seed + i``."""
         return np.concatenate([np.random.default_rng(self.seed + i).uniform(
             -1, 1, (self.restarts, self.latent_dim)) for i in range(n)]).astype(np.float32)
+
+    def start_codes(self, images, holes) -> np.ndarray:
+        """(n * restarts, latent_dim) start codes: :meth:`initial_z`, or with ``candidates = N`` the
+        ``restarts`` codes of image i's N (drawn from ``seed + i``) whose images best match its known
+        pixels (context loss)."""
+        n = len(images)
+        if self.candidates is None:
+            return self.initial_z(n)
+        w = importance_weights(holes, self.window)
+        out = []
+        for i in range(n):
+            z = np.random.default_rng(self.seed + i).uniform(-1, 1, (self.candidates, self.latent_dim)).astype(np.float32)
+            loss = np.concatenate([
+                (w[i] * np.abs(backend.to_numpy(self.generator(z[j:j + 256], training=False)).astype(np.float32)
+                               - images[i])).sum(axis=(1, 2, 3)) for j in range(0, self.candidates, 256)])
+            out.append(z[np.argsort(loss, kind="stable")[:self.restarts]])
+        return np.concatenate(out)
+
+    def loss_at(self, z, images, holes) -> dict:
+        """Every term's weighted loss (and ``'total'``), one value per image, at the given codes
+        (N, latent_dim), with no search: e.g. at the true code of the generator's own image."""
+        images, holes = self._check(images, holes)
+        z = np.asarray(z, np.float32)
+        if z.shape != (len(images), self.latent_dim):
+            raise InpaintkitError(f"z: expected codes of shape ({len(images)}, {self.latent_dim}), got {z.shape}")
+        var, _, _, _, evaluate = self._build(len(images))
+        var.assign(z)
+        w = importance_weights(holes, self.window)
+        _, per = evaluate(*(ops.convert_to_tensor(a) for a in (images, holes, w)))
+        per = backend.to_numpy(per)
+        return {**{t.name: per[k] for k, t in enumerate(self.terms)}, "total": per.sum(0)}
 
     def _context(self, z, target, hole, w):
         gen = ops.cast(self.generator(z, training=False), "float32")    # float32 under mixed precision too
@@ -215,7 +252,7 @@ class LatentSearch:
         if snapshot_every is not None:
             snapshot_every = check_int("snapshot_every", snapshot_every, minimum=1)
         z, opt, fresh, step, evaluate = self._build(n * r)
-        z.assign(self.initial_z(n))
+        z.assign(self.start_codes(images, holes))
         for v, value in zip(opt.variables, fresh):       # a fresh Adam state for every run
             v.assign(value)
         target = np.repeat(images, r, axis=0)
@@ -396,3 +433,25 @@ def _fill_neighbourhood(image, mask, s: int, search) -> np.ndarray:
     out = image.copy()
     out[y0:y1, x0:x1] = np.where(m >= 0.5, poisson_blend(fill, im, m), im)
     return out
+
+
+def search_own_samples(search: LatentSearch, holes, seed: int = 123) -> dict:
+    """Can the search find a code that is known to exist? Draw ``len(holes)`` codes (``seed``), take the
+    generator's own images, hide ``holes`` (N, H, W, 1) and run ``search`` on them.
+
+    Returns ``{"codes", "images", "result" (SearchResult), "true_loss", "found_loss" (N,) total losses,
+    "z_error" (N,) RMS distance of the found code from the true one}``. The true code fits the known
+    pixels exactly (context loss 0), so a search that found the best code would end at or below
+    ``true_loss``; a random code is ``sqrt(2/3) ≈ 0.82`` from the true one (RMS).
+    """
+    holes = np.asarray(holes, np.float32)
+    if holes.ndim != 4:
+        raise InpaintkitError(f"holes: expected a batch of masks (N, H, W, 1), got shape {holes.shape}")
+    codes = np.random.default_rng(check_int("seed", seed)).uniform(
+        -1, 1, (len(holes), search.latent_dim)).astype(np.float32)
+    images = np.clip(backend.to_numpy(search.generator(codes, training=False)).astype(np.float32), 0, 1)
+    result = search.run(images, holes)
+    true_loss = search.loss_at(codes, images, holes)["total"]
+    z_error = np.sqrt(np.mean((result.z - codes) ** 2, axis=1))
+    return {"codes": codes, "images": images, "result": result, "true_loss": true_loss,
+            "found_loss": result.losses["total"], "z_error": z_error}

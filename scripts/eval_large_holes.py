@@ -46,6 +46,11 @@ def main(argv=None) -> int:
                    help="importance window of the context loss, odd (default: semantic.WINDOW, Yeh et al.'s 7)")
     p.add_argument("--prior-weight", type=float, default=None,
                    help="semantic inpainting's λ on the prior loss (default: Yeh et al.'s 0.003)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="semantic inpainting's Adam learning rate on z (default: the kit's 0.01)")
+    p.add_argument("--candidates", type=int, default=None,
+                   help="semantic inpainting: start each image's restarts from the best of this many random codes "
+                        "(lowest context loss; default: Yeh et al.'s plain random start)")
     p.add_argument("--layers", nargs="+", default=None, help="guided layers, e.g. inception_3b softmax")
     p.add_argument("--generator", default=None,
                    help="a DCGAN generator .weights.h5, or a shipped name such as dcgan_toycars_generator (the "
@@ -59,6 +64,10 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if a.window is not None and (a.window < 1 or a.window % 2 == 0):
         p.error(f"--window: expected an odd integer >= 1, got {a.window}")
+    if a.lr is not None and a.lr <= 0:
+        p.error(f"--lr: expected a number > 0, got {a.lr}")
+    if a.candidates is not None and a.candidates < 1:
+        p.error(f"--candidates: expected an integer >= 1, got {a.candidates}")
     if a.prior_weight is not None and a.prior_weight < 0:
         p.error(f"--prior-weight: expected a number >= 0, got {a.prior_weight}")
 
@@ -78,7 +87,7 @@ def main(argv=None) -> int:
         a.methods, preset=P, iters=a.iters, restarts=a.restarts, guided_iters=a.guided_iters, batch=a.batch,
         generator_weights=a.generator, glcic=a.glcic, glcic_postprocess=not a.glcic_raw, layers=a.layers,
         lambda_sem=a.lambda_sem, lambda_cat=a.lambda_cat, lambda_inp=a.lambda_inp, seed=a.seed,
-        window=a.window, prior_weight=a.prior_weight)
+        window=a.window, prior_weight=a.prior_weight, lr=a.lr, candidates=a.candidates)
     res = large_holes.compare(methods, images, labels, masks, model=E, resamples=a.resamples)
     wall = time.perf_counter() - t0
     table = large_holes.table(res)
@@ -106,6 +115,9 @@ def main(argv=None) -> int:
             settings["window"] = a.window
         if a.prior_weight is not None:
             settings["prior_weight"] = a.prior_weight
+        for k in ("lr", "candidates"):
+            if getattr(a, k) is not None:
+                settings[k] = getattr(a, k)
     if a.json:
         doc = {"command": command.strip(), "settings": settings, "wall_s": round(wall, 1),
                "intact_accuracy": res["intact_accuracy"], "results": res["results"], "per_image": res["per_image"],

@@ -1,6 +1,7 @@
 """The training scripts that produced the shipped weights still run (quick preset, a few steps,
 nothing recorded in the manifest)."""
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -70,6 +71,29 @@ def test_latent_search_scripts_name_a_bad_window(tmp_path):
                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert r.returncode == 2 and "--window: expected an odd integer >= 1, got 4" in r.stderr, r.stderr[-1500:]
         assert "Traceback" not in r.stderr and not (tmp_path / "s.json").exists()
+
+
+def test_own_samples_search_reports_the_search_on_the_generators_own_cars(tmp_path):
+    out = tmp_path / "own.json"
+    log = run("own_samples_search.py", "--n", "2", "--iters", "3", "--restarts", "2", "--candidates", "8",
+              "--kinds", "half", "--json", str(out), tmp_path=tmp_path)
+    assert "half: loss found" in log and "real cars: loss found" in log
+    doc = json.loads(out.read_text())
+    row = doc["results"]["half"]
+    assert doc["candidates"] == 8 and doc["iters"] == 3 and doc["command"].startswith("python scripts/own_samples_search.py")
+    assert abs(row["own_true_loss"]["median"]) < 0.01 and row["own_found_loss"]["median"] > row["own_true_loss"]["median"]
+    assert 0 <= row["own_class_kept"] <= 1 and row["z_error_random"] == 0.8165
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "own_samples_search.py"), "--lr", "0"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "--lr: expected a number > 0, got 0.0" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_eval_large_holes_names_a_bad_lr_or_candidates(tmp_path):
+    for args, expected in ((["--lr", "-1"], "--lr: expected a number > 0"),
+                           (["--candidates", "0"], "--candidates: expected an integer >= 1")):
+        r = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_large_holes.py"), *args],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
 
 
 def test_train_glcic_names_a_bad_anneal_or_lr(tmp_path):

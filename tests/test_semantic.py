@@ -166,6 +166,45 @@ def test_best_restart_is_kept():
     assert np.allclose(r.z, [z0[0, 2], z0[1, 1]])
 
 
+def test_best_of_n_start_keeps_the_codes_that_fit_the_known_pixels():
+    G, _, holes = _problem(n=2)
+    search = semantic.LatentSearch(G, [semantic.ContextLoss()], iters=1, restarts=2, lr=0.0, seed=3, candidates=50)
+    pool = [np.random.default_rng(3 + i).uniform(-1, 1, (50, 6)).astype(np.float32) for i in range(2)]
+    # image 0 is candidate 17's image, image 1 candidate 41's: each must start from its own exact code
+    target = backend.to_numpy(G(np.stack([pool[0][17], pool[1][41]])))
+    start = search.start_codes(target, holes).reshape(2, 2, 6)
+    assert np.array_equal(start[0, 0], pool[0][17]) and np.array_equal(start[1, 0], pool[1][41])
+    w = semantic.importance_weights(holes)
+    for i in range(2):                    # the second start code is the next best of the pool, by hand
+        loss = (w[i] * np.abs(backend.to_numpy(G(pool[i])) - target[i])).sum((1, 2, 3))
+        assert np.array_equal(start[i, 1], pool[i][np.argsort(loss)[1]])
+    r = search.run(target, holes)         # lr 0: the search keeps the exact codes, loss 0
+    assert np.allclose(r.losses["total"], 0, atol=1e-5)
+    plain = semantic.LatentSearch(G, [semantic.ContextLoss()], iters=1, restarts=2, seed=3)
+    assert np.array_equal(plain.start_codes(target, holes), plain.initial_z(2))
+    with pytest.raises(InpaintkitError, match=r"candidates: expected at least restarts \(2\)"):
+        semantic.LatentSearch(G, [semantic.ContextLoss()], restarts=2, candidates=1)
+
+
+def test_loss_at_and_the_search_on_the_generators_own_images():
+    G, _, holes = _problem(n=3)
+    search = semantic.LatentSearch(G, [semantic.ContextLoss()], iters=40, restarts=2, lr=0.05, seed=0)
+    own = semantic.search_own_samples(search, holes, seed=9)
+    codes = np.random.default_rng(9).uniform(-1, 1, (3, 6)).astype(np.float32)
+    assert np.array_equal(own["codes"], codes)
+    assert np.allclose(own["images"], np.clip(backend.to_numpy(G(codes)), 0, 1))
+    assert np.allclose(own["true_loss"], 0, atol=1e-5)        # the true code fits the known pixels exactly
+    assert np.allclose(own["found_loss"], own["result"].losses["total"])
+    assert np.allclose(own["z_error"], np.sqrt(((own["result"].z - codes) ** 2).mean(1)))
+    # loss_at at any codes equals the context loss computed by hand
+    z = np.full((3, 6), 0.3, np.float32)
+    w = semantic.importance_weights(holes)
+    by_hand = (w * np.abs(backend.to_numpy(G(z)) - own["images"])).sum((1, 2, 3))
+    assert np.allclose(search.loss_at(z, own["images"], holes)["context"], by_hand, rtol=1e-5)
+    with pytest.raises(InpaintkitError, match=r"z: expected codes of shape \(3, 6\)"):
+        search.loss_at(z[:2], own["images"], holes)
+
+
 def test_batched_equals_per_image():
     G, truth, holes = _problem(n=3)
     kw = dict(iters=25, restarts=2, lr=0.05)
