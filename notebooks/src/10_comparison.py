@@ -197,7 +197,9 @@ delta = verdict(results["toy cars"])
 # discriminator-on-the-composite term. On 64 held-out test cars per hole it fills as semantic
 # inpainting does (class kept +0 points [−5, +5], −0.08 dB; `docs/large_holes/README.md`). The
 # limit is the generator: its fills look like cars, but not often enough like *this* car
-# (notebooks 07 and 08). A longer search does not change that (notebook 07). Worth testing on a
+# (notebooks 07 and 08). A longer search does not change that, nor a better one, nor 8 000 more
+# training steps of the generator (notebook 07 §4b; `docs/large_holes/README.md` and
+# `docs/dcgan_coverage.md`, "Session 27"). Worth testing on a
 # GPU (exercises): a generator at the paper's width, trained for longer, and a classifier trained on
 # real cars (Stanford Cars).
 
