@@ -100,3 +100,13 @@ def check_masks(name: str, m, like: np.ndarray | None = None) -> np.ndarray:
     if m.size and (m.min() < 0 or m.max() > 1):
         fail(name, "values in {0, 1} (1 = hole)", f"values in [{m.min():.3g}, {m.max():.3g}]")
     return m
+
+
+def run_main(main) -> None:
+    """Run a script's ``main()`` and exit with its status; an :class:`InpaintkitError` (a bad argument
+    or file) ends it with one line, ``error: ...``, and status 1, with no traceback."""
+    try:
+        status = main()
+    except InpaintkitError as e:
+        raise SystemExit(f"error: {e}")
+    raise SystemExit(status)

@@ -99,8 +99,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from inpaintkit.errors import InpaintkitError
-    try:
-        raise SystemExit(main())
-    except InpaintkitError as e:        # a bad argument or file: one line, no traceback
-        raise SystemExit(f"error: {e}")
+    from inpaintkit.errors import run_main
+    run_main(main)
