@@ -392,3 +392,23 @@ if wide is not None:
     r_wide = wide.run(cars, hole)
     print(f"mean final loss: preset {result.losses['total'].mean():.2f}, "
           f"half the iterations x twice the restarts {r_wide.losses['total'].mean():.2f}")
+
+# %% [markdown]
+# **4. A better start on the generator's own cars.** In §4b the search never found the true code.
+# Build `better`: the same search as `own_search` (same terms, iterations and restarts) but with Adam's
+# step `lr=0.05` and a best-of-256 start (`candidates=256`: each image's restarts start from the 256
+# random codes whose images best match its known pixels). Does it end nearer the true loss of 0? Then
+# read `docs/large_holes/README.md` ("Session 27") for what the same change does on real cars.
+
+# %%
+better = None                        # your answer: semantic.LatentSearch(...) with lr=0.05, candidates=256
+### BEGIN SOLUTION
+better = semantic.LatentSearch(G, [semantic.ContextLoss(), semantic.PriorLoss(D)], iters=own_search.iters,
+                               restarts=own_search.restarts, seed=0, lr=0.05, candidates=256)
+### END SOLUTION
+check("like own_search, with lr=0.05 and candidates=256", better,
+      lambda b: (b.iters, b.restarts, b.lr, b.candidates, len(b.terms)) == (own_search.iters, own_search.restarts, 0.05, 256, 2))
+if better is not None:
+    own_better = semantic.search_own_samples(better, own_holes, seed=123)
+    print(f"median loss on the same {N} own cars: the kit's search {np.median(own['found_loss']):.2f}, "
+          f"the better start {np.median(own_better['found_loss']):.2f} (true codes {np.median(own['true_loss']):.3f})")
