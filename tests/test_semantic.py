@@ -277,9 +277,12 @@ def test_latent_search_on_torch():
         holes = np.zeros((2, 16, 16, 1), np.float32); holes[:, 4:12, 4:12] = 1
         r = semantic.LatentSearch(G, semantic.default_terms(D), iters=15, restarts=2, lr=0.05).run(y, holes)
         known = holes[..., 0] < 0.5
+        own = semantic.search_own_samples(semantic.LatentSearch(G, semantic.default_terms(D), iters=5, restarts=2,
+                                                                candidates=16), holes, seed=4)
         print(json.dumps({"backend": backend.NAME, "first": r.history[0]["loss"], "last": r.history[-1]["loss"],
                           "zmax": float(np.abs(r.z).max()), "exact": bool(np.array_equal(r.blended[known], y[known])),
-                          "terms": sorted(r.losses)}))
+                          "terms": sorted(r.losses), "own_true": float(np.abs(own["true_loss"]).max()),
+                          "own_found": float(own["found_loss"].min())}))
     """)
     env = dict(os.environ, KERAS_BACKEND="torch", INPAINTKIT_NO_PROGRESS="1")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
@@ -287,6 +290,7 @@ def test_latent_search_on_torch():
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["backend"] == "torch" and r["exact"] and r["zmax"] <= 1
     assert r["last"] < r["first"] and r["terms"] == ["context", "prior", "total"]
+    assert r["own_true"] < 0.05 and r["own_found"] > r["own_true"]     # best-of-N start and loss_at on torch
 
 
 def test_load_models_by_shipped_name():
