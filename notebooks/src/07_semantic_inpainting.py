@@ -277,7 +277,7 @@ print(f"loss at the true codes {np.median(own['true_loss']):.3f}; the search end
 # imperfect. Two measurements on 64 cars per hole (`scripts/own_samples_search.py`; the files in
 # `docs/large_holes/` hold the commands) tell how much that matters here:
 #
-# | centre / lower / half hole | loss found, own cars | loss found, real cars | class kept, own cars |
+# | search (each cell: centre / lower / half hole) | loss found, own cars | loss found, real cars | class kept, own cars |
 # |---|---|---|---|
 # | the kit's search (300 it × 4 restarts, Adam step 0.01) | 4.8 / 4.2 / 1.4 | 19.9 / 22.3 / 9.3 | 75 / 69 / 73 % |
 # | a better search: step 0.05, restarts started from the best of 1024 random codes | 3.1 / 2.8 / 1.2 | 16.5 / 19.4 / 7.8 | 84 / 80 / 78 % |
@@ -285,7 +285,7 @@ print(f"loss at the true codes {np.median(own['true_loss']):.3f}; the search end
 # - **The generator cannot draw the real cars.** On real cars the search ends at a loss 4–7× what it
 #   reaches on the generator's own cars, with the same search. No code draws their borders closely.
 # - **A better search helps own cars, not real ones.** On the generator's own cars it lowers the loss
-#   by a third and keeps the class 5–11 points more often. On 64 real validation cars per hole it
+#   by a fifth to a third and keeps the class 5–11 points more often. On 64 real validation cars per hole it
 #   keeps the class exactly as often as the kit's search: +0.000 [−0.068, +0.068] over 192 fills,
 #   at −0.04 dB hole PSNR (`scripts/eval_large_holes.py --lr 0.05 --candidates 1024`). The paper's
 #   budget (1500 iterations × 10 restarts, with the first generator) did the same: +0.00 [−0.08, +0.08].
