@@ -8,7 +8,8 @@ of the generator's own images (``semantic.search_own_samples``: a code that draw
 exists, with context loss 0) and on ``--n`` real toy cars of the ``--split``. It prints, per hole,
 the loss the search ends at (median and quartiles) on both, the share of own images where it found
 a code at least as good as the true one, how far the found code is from the true one, hole PSNR and
-how often the evaluator (``inpaintkit.evaluator``) still names the class it gives the intact image.
+how often the evaluator (``inpaintkit.evaluator``) still names the class it gives the intact image,
+for the search and for Telea on the same own images (with the paired difference and its interval).
 A search that works ends near 0 on its own images; a generator that cannot draw the real cars
 leaves a much higher loss on them than on its own.
 """
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from inpaintkit import backend, evaluator, large_holes, metrics, presets, semantic
+    from inpaintkit import backend, baselines, evaluation, evaluator, large_holes, metrics, presets, semantic
 
     P = presets.get(a.preset) if a.preset else presets.active()
     iters = P.latent_iters if a.iters is None else a.iters
@@ -76,17 +77,24 @@ def main(argv=None) -> int:
         labels = evaluator.predict(E, own["images"]).argmax(1)
         kept = evaluator.predict(E, res.blended).argmax(1) == labels
         psnr = [metrics.hole_psnr(b, x, m) for b, x, m in zip(res.blended, own["images"], masks[kind])]
+        telea = np.stack([baselines.telea(x, m) for x, m in zip(own["images"], masks[kind])])
+        telea_kept = evaluator.predict(E, telea).argmax(1) == labels
+        telea_psnr = [metrics.hole_psnr(t, x, m) for t, x, m in zip(telea, own["images"], masks[kind])]
         real_loss = search.run(real, masks[kind]).losses["total"]
         row = {"own_found_loss": _quartiles(own["found_loss"]), "own_true_loss": _quartiles(own["true_loss"]),
                "share_found_at_most_true": round(float(np.mean(own["found_loss"] <= own["true_loss"])), 4),
                "z_error": _quartiles(own["z_error"]), "z_error_random": round(float(np.sqrt(2 / 3)), 4),
                "own_hole_psnr": round(float(np.mean(psnr)), 3), "own_class_kept": round(float(kept.mean()), 4),
+               "own_telea_hole_psnr": round(float(np.mean(telea_psnr)), 3),
+               "own_telea_class_kept": round(float(telea_kept.mean()), 4),
+               "own_class_kept_minus_telea": evaluation.paired_difference(kept.astype(float), telea_kept.astype(float)),
                "real_found_loss": _quartiles(real_loss)}
         out[kind] = row
         print(f"{kind:>6}: loss found {row['own_found_loss']['median']:.2f} (true code "
               f"{row['own_true_loss']['median']:.3f}; found <= true in {row['share_found_at_most_true']:.0%}), "
               f"z error {row['z_error']['median']:.2f} (random {row['z_error_random']:.2f}), hole PSNR "
-              f"{row['own_hole_psnr']:.1f} dB, class kept {row['own_class_kept']:.0%}; "
+              f"{row['own_hole_psnr']:.1f} dB, class kept {row['own_class_kept']:.0%} (Telea {row['own_telea_hole_psnr']:.1f} dB, "
+              f"{row['own_telea_class_kept']:.0%}); "
               f"real cars: loss found {row['real_found_loss']['median']:.2f}", flush=True)
     wall = time.perf_counter() - t0
     if a.json:
