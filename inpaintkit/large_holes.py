@@ -79,13 +79,31 @@ def _chunked(name: str, fn: Callable, batch: int, verbose: bool) -> Callable:
 
 
 def _searcher(search, seed: int) -> Callable:
-    """``fn(images, holes, start)`` running one :class:`~inpaintkit.semantic.LatentSearch` (compiled once
-    per batch size) with image ``start + j`` starting from the codes of ``seed + start + j``, so the
-    result does not depend on how the images are chunked."""
+    """``fn(images, holes, start) -> SearchResult`` running one :class:`~inpaintkit.semantic.LatentSearch`
+    (compiled once per batch size) with image ``start + j`` starting from the codes of
+    ``seed + start + j``, so the result does not depend on how the images are chunked."""
     def fn(images, holes, start):
         search.seed = seed + start
-        return search.run(images, holes).blended
+        return search.run(images, holes)
     return fn
+
+
+def _memo(fn: Callable) -> Callable:
+    """``fn(images, holes, start)`` computed once per distinct input (the latent search that semantic
+    inpainting returns and the feature search starts from). ``run(..., reuse=True)`` also returns the
+    seconds the first computation took when this call reused it (else 0)."""
+    import hashlib
+    done: dict = {}
+
+    def run(images, holes, start, reuse: bool = False):
+        key = (start, hashlib.sha1(np.ascontiguousarray(images).tobytes() + np.ascontiguousarray(holes).tobytes()).hexdigest())
+        reused = key in done
+        if not reused:
+            t0 = time.perf_counter()
+            done[key] = (fn(images, holes, start), time.perf_counter() - t0)
+        value, seconds = done[key]
+        return (value, seconds if reused else 0.0) if reuse else value
+    return run
 
 
 def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iters: int | None = None,
@@ -93,7 +111,8 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
                        generator_weights=None, glcic: str = "glcic_toycars", glcic_postprocess: bool = True,
                        layers=None, lambda_sem=None, lambda_cat=None, lambda_inp=None, seed: int = 0,
                        window: int | None = None, prior_weight: float | None = None, lr: float | None = None,
-                       candidates: int | None = None, verbose: bool = True) -> dict:
+                       candidates: int | None = None, ilo_resolution: int | None = None,
+                       ilo_leash: float | None = None, ilo_iters: int | None = None, verbose: bool = True) -> dict:
     """``{name: batched fn(images, holes) -> images}`` for :func:`compare`.
 
     ``telea``: OpenCV Telea (radius 5, the kit's default); ``glcic``: the shipped ``glcic`` network
@@ -106,8 +125,10 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
     searches' context loss (None: :data:`inpaintkit.semantic.WINDOW`); ``prior_weight``: semantic
     inpainting's λ on the prior loss (None: Yeh et al.'s, ``PriorLoss.weight``); ``lr`` and ``candidates``:
     semantic inpainting's Adam step on z and best-of-N start (:class:`~inpaintkit.semantic.LatentSearch`;
-    None: its defaults)."""
-    known = ("telea", "glcic", "semantic", "guided")
+    None: its defaults); ``ilo``: the same search over z, then over the generator's feature map
+    (:class:`inpaintkit.ilo.FeatureSearch` with ``ilo_resolution``, ``ilo_leash``, ``ilo_iters``; None: its
+    defaults), started from the codes the search over z found (run once when both are asked for)."""
+    known = ("telea", "glcic", "semantic", "guided", "ilo")
     names = [names] if isinstance(names, str) else list(names)
     for n in names:
         check_choice("methods", n, known)
@@ -120,19 +141,31 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
         from .glcic import inference
         net = inference.load_shipped(glcic)
         out["glcic"] = evaluation.batched(lambda x, m: inference.inpaint(x, m, model=net, postprocess=glcic_postprocess))
-    if "semantic" in names or "guided" in names:
+    if {"semantic", "guided", "ilo"} & set(names):
         from . import presets, semantic
         P = presets.active() if preset is None else (presets.get(preset) if isinstance(preset, str) else preset)
         iters = P.latent_iters if iters is None else iters
         restarts = P.restarts if restarts is None else restarts
         G, D = semantic.load_models(generator_weights)
         window = semantic.WINDOW if window is None else window
-        if "semantic" in names:
-            prior = semantic.PriorLoss.weight if prior_weight is None else prior_weight
+        prior = semantic.PriorLoss.weight if prior_weight is None else prior_weight
+        if "semantic" in names or "ilo" in names:
             extra = {k: v for k, v in (("lr", lr), ("candidates", candidates)) if v is not None}
             search = semantic.LatentSearch(G, semantic.default_terms(D, prior), iters=iters, restarts=restarts,
                                            seed=seed, window=window, **extra)
-            out["semantic"] = _chunked("semantic", _searcher(search, seed), batch, verbose)
+            latent = _memo(_searcher(search, seed))
+            out["semantic"] = _chunked("semantic", lambda x, m, start: latent(x, m, start).blended, batch, verbose)
+        if "ilo" in names:
+            from . import ilo
+            kw = {k: v for k, v in (("resolution", ilo_resolution), ("leash", ilo_leash), ("iters", ilo_iters))
+                  if v is not None}
+            features = ilo.FeatureSearch(G, D, prior_weight=prior, window=window, **kw)
+
+            def refine(x, m, start):
+                first, seconds = latent(x, m, start, reuse=True)
+                out["ilo"].reused_seconds = getattr(out["ilo"], "reused_seconds", 0.0) + seconds
+                return features.run(x, m, first.z).blended
+            out["ilo"] = _chunked("ilo", refine, batch, verbose)
         if "guided" in names:
             from . import classifier, guided
             kw = {k: v for k, v in (("lambda_sem", lambda_sem), ("lambda_cat", lambda_cat),
@@ -140,7 +173,8 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
             search = guided.guided_search(G, D, classifier.shipped(), guided.DEFAULT_LAYERS if layers is None else layers,
                                           iters=iters if guided_iters is None else guided_iters, restarts=restarts,
                                           seed=seed, window=window, **kw)
-            out["guided"] = _chunked("guided", _searcher(search, seed), batch, verbose)
+            guided_run = _searcher(search, seed)
+            out["guided"] = _chunked("guided", lambda x, m, start: guided_run(x, m, start).blended, batch, verbose)
     return {n: out[n] for n in names}
 
 
@@ -156,7 +190,7 @@ def compare(methods: dict, images, labels, masks: dict | None = None, *, model=N
     "per_image": {kind: {method: {"hole_psnr", "ssim", "correct": lists}}}, "outputs": {kind: {method:
     (N, H, W, 3)}}}``. ``vs_telea`` (when Telea is among the methods): paired differences of hole PSNR
     and accuracy against Telea on the same images (:func:`inpaintkit.evaluation.paired_difference`); ``vs_semantic`` the
-    same for guided against semantic inpainting.
+    same for guided and ilo against semantic inpainting.
     """
     from . import evaluator
     images = check_images("images", images, batched=True)
@@ -183,7 +217,7 @@ def compare(methods: dict, images, labels, masks: dict | None = None, *, model=N
             if verbose:
                 print(f"{kind:>12} {name:<10} evaluator accuracy {r['accuracy']['mean']:.3f} "
                       f"[{r['accuracy']['ci95'][0]:.3f}, {r['accuracy']['ci95'][1]:.3f}]", flush=True)
-        for ref, others in (("telea", [n for n in per_method if n != "telea"]), ("semantic", ["guided"])):
+        for ref, others in (("telea", [n for n in per_method if n != "telea"]), ("semantic", ["guided", "ilo"])):
             if ref not in per_method or len(images) < 2:
                 continue
             t = out["per_image"][kind][ref]

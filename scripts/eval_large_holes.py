@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--methods", nargs="+", default=["telea", "glcic", "semantic", "guided"],
-                   choices=("telea", "glcic", "semantic", "guided"))
+                   choices=("telea", "glcic", "semantic", "guided", "ilo"),
+                   help="ilo: semantic inpainting's search over z, then over a feature map of the generator")
     p.add_argument("--split", default="test", choices=("val", "test"))
     p.add_argument("--n", type=int, default=64, help="images per mask kind (the same images for every kind)")
     p.add_argument("--kinds", nargs="+", default=["center", "lower", "half"], choices=("center", "lower", "half"))
@@ -51,6 +52,10 @@ def main(argv=None) -> int:
     p.add_argument("--candidates", type=int, default=None,
                    help="semantic inpainting: start each image's restarts from the best of this many random codes "
                         "(lowest context loss; default: Yeh et al.'s plain random start)")
+    p.add_argument("--ilo-resolution", type=int, default=None,
+                   help="ilo: side of the generator's feature map searched (default: ilo.RESOLUTION)")
+    p.add_argument("--ilo-leash", type=float, default=None, help="ilo: weight mu of ||h - h0||^2 (default: ilo.LEASH)")
+    p.add_argument("--ilo-iters", type=int, default=None, help="ilo: Adam steps on the feature map (default: ilo.ITERS)")
     p.add_argument("--layers", nargs="+", default=None, help="guided layers, e.g. inception_3b softmax")
     p.add_argument("--generator", default=None,
                    help="a DCGAN generator .weights.h5, or a shipped name such as dcgan_toycars_generator (the "
@@ -68,6 +73,10 @@ def main(argv=None) -> int:
         p.error(f"--lr: expected a number > 0, got {a.lr}")
     if a.candidates is not None and a.candidates < 1:
         p.error(f"--candidates: expected an integer >= 1, got {a.candidates}")
+    if a.ilo_leash is not None and a.ilo_leash < 0:
+        p.error(f"--ilo-leash: expected a number >= 0, got {a.ilo_leash}")
+    if a.ilo_iters is not None and a.ilo_iters < 1:
+        p.error(f"--ilo-iters: expected an integer >= 1, got {a.ilo_iters}")
     if a.prior_weight is not None and a.prior_weight < 0:
         p.error(f"--prior-weight: expected a number >= 0, got {a.prior_weight}")
 
@@ -87,18 +96,20 @@ def main(argv=None) -> int:
         a.methods, preset=P, iters=a.iters, restarts=a.restarts, guided_iters=a.guided_iters, batch=a.batch,
         generator_weights=a.generator, glcic=a.glcic, glcic_postprocess=not a.glcic_raw, layers=a.layers,
         lambda_sem=a.lambda_sem, lambda_cat=a.lambda_cat, lambda_inp=a.lambda_inp, seed=a.seed,
-        window=a.window, prior_weight=a.prior_weight, lr=a.lr, candidates=a.candidates)
+        window=a.window, prior_weight=a.prior_weight, lr=a.lr, candidates=a.candidates,
+        ilo_resolution=a.ilo_resolution, ilo_leash=a.ilo_leash, ilo_iters=a.ilo_iters)
     res = large_holes.compare(methods, images, labels, masks, model=E, resamples=a.resamples)
     wall = time.perf_counter() - t0
     table = large_holes.table(res)
     print("\n" + table)
     for kind, per in res["results"].items():
-        gap = per.get("guided", {}).get("vs_semantic")
-        if gap:
-            print(f"guided - semantic, {kind}: hole PSNR {gap['hole_psnr']['mean']:+.2f} dB {gap['hole_psnr']['ci95']}, "
-                  f"class kept {gap['correct']['mean']:+.3f} {gap['correct']['ci95']}")
+        for name in ("guided", "ilo"):
+            gap = per.get(name, {}).get("vs_semantic")
+            if gap:
+                print(f"{name} - semantic, {kind}: hole PSNR {gap['hole_psnr']['mean']:+.2f} dB {gap['hole_psnr']['ci95']}, "
+                      f"class kept {gap['correct']['mean']:+.3f} {gap['correct']['ci95']}")
     command = "python scripts/eval_large_holes.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:]))
-    latent = any(m in a.methods for m in ("semantic", "guided"))
+    latent = any(m in a.methods for m in ("semantic", "guided", "ilo"))
     settings = {"split": a.split, "seed_images": large_holes.SEEDS[a.split], "n": a.n, "kinds": a.kinds,
                 "methods": a.methods, "preset": P.name, "backend": backend.NAME,
                 "hole_fraction": {k: round(float(masks[k][0].mean()), 4) for k in a.kinds},
@@ -118,6 +129,11 @@ def main(argv=None) -> int:
         for k in ("lr", "candidates"):
             if getattr(a, k) is not None:
                 settings[k] = getattr(a, k)
+        if "ilo" in a.methods:
+            from inpaintkit import ilo
+            settings["ilo"] = {"resolution": a.ilo_resolution or ilo.RESOLUTION,
+                               "leash": ilo.LEASH if a.ilo_leash is None else a.ilo_leash,
+                               "iters": a.ilo_iters or ilo.ITERS}
     if a.json:
         doc = {"command": command.strip(), "settings": settings, "wall_s": round(wall, 1),
                "intact_accuracy": res["intact_accuracy"], "results": res["results"], "per_image": res["per_image"],

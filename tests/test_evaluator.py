@@ -179,10 +179,29 @@ def test_chunked_search_seeds_follow_the_image():
             seen.append((self.seed, len(images)))
             return type("R", (), {"blended": images})()
 
-    fn = large_holes._chunked("fake", large_holes._searcher(Fake(), 10), 2, False)
+    search = large_holes._searcher(Fake(), 10)
+    fn = large_holes._chunked("fake", lambda x, m, start: search(x, m, start).blended, 2, False)
     x = np.zeros((5, 8, 8, 3), np.float32)
     assert fn(x, np.zeros((5, 8, 8, 1), np.float32)).shape == x.shape
     assert seen == [(10, 2), (12, 2), (14, 1)]
+
+
+def test_memo_runs_a_search_once_per_chunk():
+    """semantic and ilo share one latent search per chunk: a second call with the same input is cached,
+    another chunk or other holes run again."""
+    calls = []
+
+    def fn(images, holes, start):
+        calls.append(start)
+        return images.sum()
+    memo = large_holes._memo(fn)
+    x, m = np.ones((2, 4, 4, 3), np.float32), np.zeros((2, 4, 4, 1), np.float32)
+    assert memo(x, m, 0) == 96
+    value, seconds = memo(x, m, 0, reuse=True)
+    assert value == 96 and seconds > 0          # reused: the first computation's time
+    assert memo(x, m, 2, reuse=True)[1] == 0    # computed now: nothing reused
+    memo(x, m + 1, 0)
+    assert calls == [0, 2, 0]
 
 
 def test_evaluator_frechet_scale():

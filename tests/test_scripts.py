@@ -88,9 +88,33 @@ def test_own_samples_search_reports_the_search_on_the_generators_own_cars(tmp_pa
     assert r.returncode == 2 and "--lr: expected a number > 0, got 0.0" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_eval_large_holes_runs_ilo_after_semantic_and_pairs_it(tmp_path):
+    """ilo reuses semantic inpainting's search over z (one search, and its time counts for both) and is
+    paired against semantic; ilo_sweep scores every setting from one such search."""
+    out = tmp_path / "e.json"
+    log = run("eval_large_holes.py", "--methods", "semantic", "ilo", "--n", "2", "--iters", "3", "--restarts", "1",
+              "--ilo-iters", "3", "--ilo-resolution", "8", "--kinds", "center", "--split", "val", "--json", str(out),
+              tmp_path=tmp_path)
+    assert "ilo - semantic, center: hole PSNR" in log
+    doc = json.loads(out.read_text())
+    r = doc["results"]["center"]
+    assert doc["settings"]["ilo"] == {"resolution": 8, "leash": 0.01, "iters": 3} and "vs_semantic" in r["ilo"]
+    assert r["ilo"]["seconds_per_image"] >= r["semantic"]["seconds_per_image"]
+    sweep = tmp_path / "s.json"
+    log = run("ilo_sweep.py", "--n", "2", "--iters", "3", "--restarts", "1", "--ilo-iters", "3", "--resolutions", "4", "8",
+              "--leashes", "0.01", "--kinds", "half", "--json", str(sweep), tmp_path=tmp_path)
+    doc = json.loads(sweep.read_text())
+    assert [r["method"] for r in doc["rows"]] == ["telea", "semantic", "ilo r4 mu0.01", "ilo r8 mu0.01"]
+    assert doc["best"] in ("ilo r4 mu0.01", "ilo r8 mu0.01") and "minus_semantic" in doc["rows"][3]
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "ilo_sweep.py"), "--n", "2", "--resolutions", "5",
+                        "--iters", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "--resolutions: expected sides of the generator's feature maps" in r.stderr
+
+
 def test_eval_large_holes_names_a_bad_lr_or_candidates(tmp_path):
     for args, expected in ((["--lr", "-1"], "--lr: expected a number > 0"),
-                           (["--candidates", "0"], "--candidates: expected an integer >= 1")):
+                           (["--candidates", "0"], "--candidates: expected an integer >= 1"),
+                           (["--ilo-leash", "-1"], "--ilo-leash: expected a number >= 0")):
         r = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_large_holes.py"), *args],
                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
