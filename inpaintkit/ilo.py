@@ -187,3 +187,33 @@ class FeatureSearch:
             blended=np.where(holes >= 0.5, poisson_blend(generated, images, holes), images).astype(np.float32),
             losses=end_losses, start_losses=start_losses, history=history,
             seconds=time.perf_counter() - t0)
+
+
+def inpaint(images, holes, generator=None, discriminator=None, *, preset=None, seed: int = 0,
+            **options) -> FeatureResult:
+    """Yeh et al.'s search over z (:func:`inpaintkit.semantic.inpaint`, iterations and restarts from the
+    preset), then :class:`FeatureSearch` (``options``: its settings) from the codes it found. A batch
+    (N, H, W, 3) at the generator's resolution; the shipped DCGAN unless a generator is given."""
+    from . import semantic
+    if generator is None:
+        generator, shipped_d = semantic.load_models()
+        discriminator = shipped_d if discriminator is None else discriminator
+    first = semantic.inpaint(images, holes, generator, discriminator, preset=preset, seed=seed)
+    images = np.asarray(images, np.float32)
+    holes = np.asarray(holes, np.float32)
+    if images.ndim == 3:
+        images, holes = images[None], holes[None]
+    return FeatureSearch(generator, discriminator, **options).run(images, holes, first.z)
+
+
+def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
+    """CLI method ``ilo``: one image of any size, like :func:`inpaintkit.semantic.inpaint_image` (the
+    hole's neighbourhood only, at the generator's resolution, Poisson-blended back)."""
+    from .errors import check_images, check_masks
+    from .semantic import _fill_neighbourhood, load_models
+    image = check_images("image", image, batched=False)
+    mask = (check_masks("mask", mask, like=image) >= 0.5).astype(np.float32)
+    if not mask.any():
+        return image.copy()
+    G, D = load_models(weights)
+    return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, seed=seed))

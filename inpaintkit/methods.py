@@ -40,6 +40,7 @@ METHODS: dict[str, str] = {
     "biharmonic": "inpaintkit.baselines:biharmonic",
     "glcic": "inpaintkit.glcic.inference:inpaint_image",
     "semantic": "inpaintkit.semantic:inpaint_image",
+    "ilo": "inpaintkit.ilo:inpaint_image",
     "guided": "inpaintkit.guided:inpaint_image",
 }
 CLASSICAL = ("telea", "ns", "biharmonic")

@@ -117,7 +117,7 @@ def test_registry_runs_classical_methods_and_keeps_the_outside():
         assert np.array_equal(out[m[..., 0] == 0], img[m[..., 0] == 0])
         assert np.array_equal(methods.inpaint(img, np.zeros_like(m), name), img)
     assert set(methods.CLASSICAL) <= set(methods.available())
-    assert {"glcic", "semantic", "guided"} <= set(methods.METHODS)
+    assert {"glcic", "semantic", "guided", "ilo"} <= set(methods.METHODS)
 
 
 def test_registry_errors_are_clear():

@@ -110,3 +110,18 @@ def test_feature_search_on_torch():
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["backend"] == "torch" and r["exact"] and r["hmin"] >= 0
     assert all(e < s for s, e in zip(r["start"], r["end"]))
+
+
+def test_ilo_by_name_fills_any_size_and_keeps_the_known_pixels(monkeypatch):
+    """``methods.inpaint(image, mask, "ilo")``: the CLI and notebook 10's own-photo widget."""
+    from inpaintkit import methods
+    from inpaintkit.data import toycars
+    monkeypatch.setenv("INPAINTKIT_PRESET", "quick")
+    image = toycars.generate(1, size=64, seed=3)[0][0][:48, 4:60]       # 48 x 56, not the G's size
+    mask = np.zeros((48, 56, 1), np.float32)
+    mask[14:34, 18:40] = 1
+    out = methods.inpaint(image, mask, "ilo", seed=0)
+    known = mask[..., 0] < 0.5
+    assert out.shape == image.shape and np.array_equal(out[known], image[known])
+    assert np.abs(out - image)[~known].mean() < np.abs(0.5 - image)[~known].mean()
+    assert np.array_equal(methods.inpaint(image, np.zeros_like(mask), "ilo"), image)
