@@ -321,10 +321,9 @@ def inpaint(images, holes, generator=None, discriminator=None, classifier=None, 
 def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
     """CLI method ``guided``: one image of any size, like :func:`inpaintkit.semantic.inpaint_image`
     (the hole's neighbourhood only)."""
-    from .semantic import _fill_neighbourhood
-    image = check_images("image", image, batched=False)
-    mask = (check_masks("mask", mask, like=image) >= 0.5).astype(np.float32)
-    if not mask.any():
-        return image.copy()
-    G, D, C = load_models(weights)
-    return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, C, seed=seed))
+    from .semantic import _fill_neighbourhood, any_size
+
+    def run(image, mask):
+        G, D, C = load_models(weights)
+        return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, C, seed=seed))
+    return any_size(image, mask, run)

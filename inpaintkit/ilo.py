@@ -209,11 +209,9 @@ def inpaint(images, holes, generator=None, discriminator=None, *, preset=None, s
 def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
     """CLI method ``ilo``: one image of any size, like :func:`inpaintkit.semantic.inpaint_image` (the
     hole's neighbourhood only, at the generator's resolution, Poisson-blended back)."""
-    from .errors import check_images, check_masks
-    from .semantic import _fill_neighbourhood, load_models
-    image = check_images("image", image, batched=False)
-    mask = (check_masks("mask", mask, like=image) >= 0.5).astype(np.float32)
-    if not mask.any():
-        return image.copy()
-    G, D = load_models(weights)
-    return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, seed=seed))
+    from .semantic import _fill_neighbourhood, any_size, load_models
+
+    def run(image, mask):
+        G, D = load_models(weights)
+        return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, seed=seed))
+    return any_size(image, mask, run)

@@ -410,12 +410,21 @@ def inpaint_image(image, mask, *, weights=None, seed: int = 0) -> np.ndarray:
     """One image of any size: the hole's :func:`neighbourhood` resized to the generator's
     resolution, searched, the fill resized back and Poisson-blended there; pixels outside the
     hole are ``image``'s exactly."""
+    def run(image, mask):
+        G, D = load_models(weights)
+        return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, seed=seed))
+    return any_size(image, mask, run)
+
+
+def any_size(image, mask, run: Callable) -> np.ndarray:
+    """What every any-size entry point (``semantic``, ``ilo``, ``guided``) does first: check ``image``
+    (H, W, 3) and ``mask`` (H, W, 1), return a copy of the image when the mask has no hole, else
+    ``run(image, mask)`` with the mask made 0/1 (``run`` loads its models only then)."""
     image = check_images("image", image, batched=False)
     mask = (check_masks("mask", mask, like=image) >= 0.5).astype(np.float32)
     if not mask.any():
         return image.copy()
-    G, D = load_models(weights)
-    return _fill_neighbourhood(image, mask, G.output_shape[1], lambda x, m: inpaint(x, m, G, D, seed=seed))
+    return run(image, mask)
 
 
 def _fill_neighbourhood(image, mask, s: int, search) -> np.ndarray:
