@@ -233,3 +233,21 @@ def test_the_tuned_default_is_what_the_shipped_sweeps_chose():
     assert guided.weights("sem_inpainting") == guided.seed_weights(64)
     with pytest.raises(InpaintkitError, match="weights"):
         guided.weights("loud")
+
+
+def test_guided_by_name_fills_any_size_and_keeps_the_known_pixels(monkeypatch):
+    """``methods.inpaint(image, mask, "guided")`` (the CLI, notebook 10's own photo): the hole's
+    neighbourhood at the generator's size, known pixels exact, no hole = the image unchanged."""
+    from inpaintkit import methods
+    from inpaintkit.data import toycars
+    monkeypatch.setenv("INPAINTKIT_PRESET", "quick")
+    image = toycars.generate(1, size=64, seed=3)[0][0][:48, 4:60]
+    mask = np.zeros((48, 56, 1), np.float32)
+    mask[14:34, 18:40] = 1
+    out = methods.inpaint(image, mask, "guided", seed=0)
+    known = mask[..., 0] < 0.5
+    assert out.shape == image.shape and np.array_equal(out[known], image[known])
+    assert not np.array_equal(out[~known], image[~known])
+    assert np.array_equal(guided.inpaint_image(image, np.zeros_like(mask)), image)
+    with pytest.raises(InpaintkitError, match="^mask: expected"):
+        guided.inpaint_image(image, np.zeros((8, 8, 1), np.float32))
