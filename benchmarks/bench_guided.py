@@ -9,6 +9,7 @@
 ``--compare N`` instead runs notebook 10's protocol on N held-out toy cars per mask kind with the
 shipped models and the active preset's search (every method of the kit, metrics, Fréchet distance,
 guided - semantic hole PSNR on each mask kind) and writes the JSON notebook 10 shows.
+``--only ilo semantic`` adds those methods to the stored JSON (the same cars, masks and preset).
 
 One iteration is one compiled step over all N x restarts codes: G forward, D on G(z) and on the
 composite, GoogLeNet on G(z) and on the composite (one batched call), the gradient w.r.t. z, Adam,
@@ -118,14 +119,17 @@ def compare(n: int, out, argv, only=None, guided_sets=(guided.DEFAULT_WEIGHTS,))
         from inpaintkit.glcic import inference
         model = inference.load_shipped(name)
         methods["glcic"] = evaluation.batched(lambda x, m: inference.inpaint(x, m, model=model))
-    methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
-                                                       restarts=P.restarts, jit=googlenet.auto_jit()))
-    if only:                                   # skip building the searches nobody asked for
+    if note.startswith("shipped"):
+        # semantic inpainting (the preset's search, seed 0), then the search of the generator's feature
+        # map (notebook 07 §4c), which starts from semantic's codes: one search over z for both
+        from inpaintkit import large_holes
+        methods.update(large_holes.methods(["semantic", "ilo"], preset=P, batch=n, verbose=False))
+    else:
+        methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
+                                                           restarts=P.restarts, jit=googlenet.auto_jit()))
+    if only:                                   # skip the searches nobody asked for
         methods = {k: v for k, v in methods.items() if k in only}
-        if "semantic" in only:
-            methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
-                                                               restarts=P.restarts, jit=googlenet.auto_jit()))
-        return _merge(n, out, argv, only, methods, cars, masks_, C, note, P, name)
+        return _merge(n, out, argv, only, methods, cars, labels, masks_, C, note, P, name)
     # "guided": the kit's default weights (chosen on validation cars, notebook 09 §3b); other named
     # sets (--guided-sets sem_inpainting: the source project's balance) as "guided <name>"
     for name_ in guided_sets:
@@ -142,21 +146,7 @@ def compare(n: int, out, argv, only=None, guided_sets=(guided.DEFAULT_WEIGHTS,))
             delta.setdefault(variant, {})[kind] = {"mean": round(float(d.mean()), 3), "wins": int((d > 0).sum()),
                                                    "n": int(len(d)),
                                                    "ci95": evaluation.paired_difference(a, b)["ci95"]}
-    # with intervals: hole PSNR per method, and (independent ResNet evaluator, never used by a method)
-    # whether the completed car is still seen as its own class; Fréchet distance on its features
-    intervals, kept, fd_eval = {}, {}, {}
-    from inpaintkit import evaluator
-    E = evaluator.load() if weights.available(evaluator.SHIPPED) else None
-    for kind in masks_:
-        for m in res["per_image"][kind]:
-            intervals.setdefault(kind, {})[m] = evaluation.bootstrap_mean(res["per_image"][kind][m]["hole_psnr"])
-            if E is not None:
-                _, right = evaluator.accuracy(E, res["outputs"][kind][m], labels)
-                kept.setdefault(kind, {})[m] = evaluation.bootstrap_mean(right.astype(float))
-                fd_eval.setdefault(kind, {})[m] = evaluation.evaluator_frechet(res["outputs"][kind][m], model=E)
-    if E is not None:
-        _, right = evaluator.accuracy(E, cars, labels)
-        kept["intact"] = {"original": evaluation.bootstrap_mean(right.astype(float))}
+    intervals, kept, fd_eval = _judged(res, cars, labels)
     report = {"command": "python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
               "preset": P.name, "n_images": n, "models": note + (f" + {name}" if "glcic" in methods else ""),
               "backend": backend.NAME, "wall_s": round(time.perf_counter() - t0, 1),
@@ -176,7 +166,26 @@ def compare(n: int, out, argv, only=None, guided_sets=(guided.DEFAULT_WEIGHTS,))
     return report
 
 
-def _merge(n, out, argv, only, methods, cars, masks_, C, note, P, glcic_name) -> dict:
+def _judged(res, cars, labels) -> tuple[dict, dict, dict]:
+    """With intervals: hole PSNR per method, and (independent ResNet evaluator, never used by a method)
+    whether the completed car is still seen as its own class; Fréchet distance on its features."""
+    from inpaintkit import evaluation, evaluator, weights
+    intervals, kept, fd_eval = {}, {}, {}
+    E = evaluator.load() if weights.available(evaluator.SHIPPED) else None
+    for kind, per in res["per_image"].items():
+        for m in per:
+            intervals.setdefault(kind, {})[m] = evaluation.bootstrap_mean(per[m]["hole_psnr"])
+            if E is not None:
+                _, right = evaluator.accuracy(E, res["outputs"][kind][m], labels)
+                kept.setdefault(kind, {})[m] = evaluation.bootstrap_mean(right.astype(float))
+                fd_eval.setdefault(kind, {})[m] = evaluation.evaluator_frechet(res["outputs"][kind][m], model=E)
+    if E is not None:
+        _, right = evaluator.accuracy(E, cars, labels)
+        kept["intact"] = {"original": evaluation.bootstrap_mean(right.astype(float))}
+    return intervals, kept, fd_eval
+
+
+def _merge(n, out, argv, only, methods, cars, labels, masks_, C, note, P, glcic_name) -> dict:
     """Add the ``only`` methods' numbers to an existing comparison JSON (same cars, masks, preset)."""
     import json
     import shlex
@@ -192,6 +201,11 @@ def _merge(n, out, argv, only, methods, cars, masks_, C, note, P, glcic_name) ->
             old["metrics"][kind][m] = {q: round(v, 4) for q, v in res["metrics"][kind][m].items()}
             old["seconds_per_image"][kind][m] = round(res["seconds_per_image"][kind][m], 3)
             old["frechet"][kind][m] = round(fd[kind][m], 3)
+    intervals, kept, fd_eval = _judged(res, cars, labels)        # the judged numbers too, when stored
+    for key, new in (("hole_psnr_ci95", intervals), ("evaluator_keeps_class", kept), ("evaluator_frechet", fd_eval)):
+        if key in old:
+            for kind, per in new.items():
+                old[key].setdefault(kind, {}).update(per)
     cmd = "python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     if cmd not in old.setdefault("merged", []):
         old["merged"].append(cmd)

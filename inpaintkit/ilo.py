@@ -16,9 +16,9 @@ best code :math:`\hat z`, :math:`h_0 = G_{\text{head}}(\hat z)`, and minimise ov
           + \mu \lVert h - h_0 \rVert_2^2, \qquad h \ge 0
 
 with Yeh et al.'s context and prior losses (the map is a ReLU's output, so :math:`h` stays
-non-negative). ILO keeps :math:`h` in an :math:`\ell_1` ball around the generator's range; the
-leash :math:`\mu` is the soft, simpler form of that constraint. The result is Poisson-blended as
-in Yeh et al.
+non-negative). ILO keeps :math:`h` in an :math:`\ell_1` ball around the generator's range; here a
+soft L2 leash :math:`\mu` ties it to one point of that range, :math:`h_0`, instead. The result is
+Poisson-blended as in Yeh et al.
 
     first = semantic.inpaint(images, holes)                       # Yeh et al.'s search over z
     result = ilo.FeatureSearch(G, D).run(images, holes, first.z)   # then over the 16x16 feature map
@@ -37,8 +37,10 @@ from . import backend
 from .errors import InpaintkitError, check_float, check_int
 from .semantic import WINDOW, Context, ContextLoss, LatentSearch, PriorLoss, importance_weights
 
-# The feature map searched (16 x 16 x 32 in the kit's generator) and the leash mu: the best pooled class
-# kept of 9 settings on the val cars (scripts/ilo_sweep.py; docs/large_holes/README.md, "Session 28").
+# The feature map searched (16 x 16 x 32 in the kit's generator) and the leash mu, chosen on the val cars
+# among 9 settings (scripts/ilo_sweep.py; docs/large_holes/README.md, "Session 28") by the highest pooled
+# class kept, then hole PSNR. It tied on class kept with the 8 x 8 map at mu = 0.001 (119 of 192 fills)
+# and won by 0.004 dB: between those two the choice is a coin flip.
 RESOLUTION = 16
 LEASH = 0.01
 ITERS = 200        # Adam steps on the feature map after the latent search
@@ -55,6 +57,12 @@ def resolutions(generator) -> list[int]:
     return sides
 
 
+def _cut(generator, resolution: int) -> int:
+    """Index of the last layer whose output has side ``resolution``."""
+    return max(i for i, layer in enumerate(generator.layers)
+               if i > 0 and len(layer.output.shape) == 4 and layer.output.shape[1] == resolution)
+
+
 def split(generator, resolution: int = RESOLUTION) -> tuple[keras.Model, keras.Model]:
     """``(head, tail)`` with ``tail(head(z)) == generator(z)``: the cut is after the last layer whose
     output has side ``resolution`` (for the kit's DCGAN, the ReLU that ends that block). The
@@ -64,8 +72,7 @@ def split(generator, resolution: int = RESOLUTION) -> tuple[keras.Model, keras.M
     if resolution not in sides:
         raise InpaintkitError(f"resolution: expected the side of one of the generator's feature maps "
                               f"({', '.join(map(str, sides))}), got {resolution}")
-    cut = max(i for i, layer in enumerate(generator.layers)
-              if i > 0 and len(layer.output.shape) == 4 and layer.output.shape[1] == resolution)
+    cut = _cut(generator, resolution)
     head = keras.Model(generator.input, generator.layers[cut].output, name="generator_head")
     inp = keras.Input(generator.layers[cut].output.shape[1:], name="features")
     x = inp
@@ -85,7 +92,9 @@ class FeatureResult:
     composite: np.ndarray      # known pixels of y, G_tail(h) in the hole
     blended: np.ndarray        # Poisson blend of G_tail(h) into y (the result)
     losses: dict               # 'context', 'prior', 'leash', 'total': (N,) weighted, at the end
-    start_losses: dict         # the same at h0 = G_head(z): where the latent search left off
+    start_losses: dict         # the same at h0 = G_head(z): where the latent search left off (its prior term
+                               # can differ a little: a discriminator with minibatch std scores a batch together,
+                               # and the latent search's batch held every restart)
     history: list              # per iteration: {'loss': sum over the batch, term: mean, ...}
     seconds: float
 
@@ -95,7 +104,10 @@ class FeatureSearch:
     searching the generator's feature map of side ``resolution``: ``FeatureSearch(G, D).run(y, holes, z)``.
 
     ``leash`` is :math:`\\mu`, ``prior_weight`` Yeh et al.'s :math:`\\lambda` (no prior term without
-    a discriminator), ``window`` the importance window of the context loss.
+    a discriminator), ``window`` the importance window of the context loss. ``h >= 0`` is kept only
+    when the cut is after a ReLU (as in the kit's DCGAN). The shipped discriminator has a minibatch
+    standard deviation layer, so the prior term of an image depends slightly on the other images of
+    its batch (as in :class:`~inpaintkit.semantic.LatentSearch`).
     """
 
     def __init__(self, generator, discriminator=None, *, resolution: int = RESOLUTION, leash: float = LEASH,
@@ -103,12 +115,15 @@ class FeatureSearch:
                  window: int = WINDOW, jit: bool | None = None):
         self.head, self.tail = split(generator, resolution)
         self.resolution = resolution
+        self.nonnegative = isinstance(generator.layers[_cut(generator, resolution)], keras.layers.ReLU)
         self.leash = check_float("leash", leash, minimum=0)
         self.iters = check_int("iters", iters, minimum=1)
         self.lr = check_float("lr", lr, minimum=0)
-        self.window = window
+        self.window = check_int("window", window, minimum=1)
+        if window % 2 == 0:
+            raise InpaintkitError(f"window: expected an odd integer, got {window}")
         self.terms = [ContextLoss()]
-        if discriminator is not None and check_float("prior_weight", prior_weight, minimum=0) > 0:
+        if check_float("prior_weight", prior_weight, minimum=0) > 0 and discriminator is not None:
             self.terms.append(PriorLoss(discriminator, weight=prior_weight))
         self.jit = bool(backend.accelerators()) if jit is None else jit
         self._checker = LatentSearch(generator, self.terms, iters=1, window=window)   # input checks only
@@ -141,7 +156,7 @@ class FeatureSearch:
             return gen, ops.stack(per)
 
         step = backend.train_step(loss_fn, [h], opt, jit=self.jit, split_batch=False,
-                                  post_update=lambda: h.assign(ops.maximum(h, 0.0)))
+                                  post_update=(lambda: h.assign(ops.maximum(h, 0.0))) if self.nonnegative else None)
         fresh = [backend.to_numpy(v).copy() for v in opt.variables]
         self._compiled[batch] = (h, h0, opt, fresh, step, backend.function(evaluate, jit=self.jit))
         return self._compiled[batch]

@@ -5,11 +5,12 @@ The protocol of ``scripts/eval_large_holes.py`` and ``scripts/sweep_guided.py``:
 * :func:`split`: fixed held-out toy cars, "val" for choosing and "test" for reporting;
 * :func:`mask` / :func:`masks`: three large holes, ``center`` (a centred box of half the side),
   ``lower`` (the lower body and both wheels) and ``half`` (the left half);
-* :func:`methods`: Telea, GLCIC, semantic and guided inpainting as batched functions (the latent
-  searches run a batch of images at a time, each image from its own seeded codes);
+* :func:`methods`: Telea, GLCIC, semantic inpainting, ilo (semantic, then a search of the generator's
+  feature map: :mod:`inpaintkit.ilo`) and guided inpainting as batched functions (the latent searches
+  run a batch of images at a time, each image from its own seeded codes);
 * :func:`compare`: hole PSNR, SSIM and the independent evaluator's accuracy on the completed image
   (:mod:`inpaintkit.evaluator`: "is it still the same kind of car?"), each with a 95 % bootstrap
-  interval, and paired differences against Telea and (for guided) semantic inpainting;
+  interval, and paired differences against Telea and (for guided and ilo) semantic inpainting;
 * :func:`table`: the markdown table of ``docs/large_holes``.
 
 The generic tools (running methods on fixed masks, bootstrap intervals, Fréchet distances) are in
@@ -24,7 +25,7 @@ import numpy as np
 
 from . import evaluation
 from . import masks as masklib
-from .errors import InpaintkitError, check_choice, check_images, check_int
+from .errors import InpaintkitError, check_choice, check_float, check_images, check_int
 
 # Held-out toy cars for the large-hole comparison (issue 15): two sequences no model of the kit trains
 # or is tested on (training uses seed 0, the GoogLeNet's test seed 10 000, the evaluator 31 415/31 416,
@@ -88,22 +89,42 @@ def _searcher(search, seed: int) -> Callable:
     return fn
 
 
-def _memo(fn: Callable) -> Callable:
-    """``fn(images, holes, start)`` computed once per distinct input (the latent search that semantic
-    inpainting returns and the feature search starts from). ``run(..., reuse=True)`` also returns the
-    seconds the first computation took when this call reused it (else 0)."""
+def _shared(fn: Callable, users: int) -> Callable:
+    """``run(images, holes, start) -> (value, reused_seconds)`` for ``users`` callers of one computation
+    ``fn(images, holes, start)`` (semantic inpainting and ilo share one search over z): the first call
+    with an input computes it (reused seconds 0); each later call gets the same value and the seconds
+    it took, so every caller can report its whole cost. After ``users`` calls the entry is dropped, so
+    nothing is kept longer than both callers need it (``users=1``: no cache at all)."""
     import hashlib
+    users = check_int("users", users, minimum=1)
     done: dict = {}
 
-    def run(images, holes, start, reuse: bool = False):
+    def run(images, holes, start):
         key = (start, hashlib.sha1(np.ascontiguousarray(images).tobytes() + np.ascontiguousarray(holes).tobytes()).hexdigest())
-        reused = key in done
-        if not reused:
+        if key in done:
+            entry, seconds = done[key], done[key][1]
+        else:
             t0 = time.perf_counter()
-            done[key] = (fn(images, holes, start), time.perf_counter() - t0)
-        value, seconds = done[key]
-        return (value, seconds if reused else 0.0) if reuse else value
+            entry, seconds = [fn(images, holes, start), 0.0, 0], 0.0
+            entry[1] = time.perf_counter() - t0
+            done[key] = entry
+        entry[2] += 1
+        if entry[2] >= users:
+            del done[key]
+        return entry[0], seconds
     return run
+
+
+def _reusing(name: str, shared: Callable, finish: Callable, batch: int, verbose: bool) -> Callable:
+    """A chunked method ``name`` that takes the shared search's result and ``finish(images, holes, z,
+    blended)`` -> images, adding the reused seconds to its own time (``fn.reused_seconds``, read by
+    :func:`inpaintkit.evaluation.compare`)."""
+    def fn(images, holes, start):
+        (z, blended), seconds = shared(images, holes, start)
+        method.reused_seconds = getattr(method, "reused_seconds", 0.0) + seconds
+        return finish(images, holes, z, blended)
+    method = _chunked(name, fn, batch, verbose)
+    return method
 
 
 def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iters: int | None = None,
@@ -127,7 +148,8 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
     semantic inpainting's Adam step on z and best-of-N start (:class:`~inpaintkit.semantic.LatentSearch`;
     None: its defaults); ``ilo``: the same search over z, then over the generator's feature map
     (:class:`inpaintkit.ilo.FeatureSearch` with ``ilo_resolution``, ``ilo_leash``, ``ilo_iters``; None: its
-    defaults), started from the codes the search over z found (run once when both are asked for)."""
+    defaults), started from the codes the search over z found (run once when both are asked for; each
+    method's time includes it)."""
     known = ("telea", "glcic", "semantic", "guided", "ilo")
     names = [names] if isinstance(names, str) else list(names)
     for n in names:
@@ -149,23 +171,26 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
         G, D = semantic.load_models(generator_weights)
         window = semantic.WINDOW if window is None else window
         prior = semantic.PriorLoss.weight if prior_weight is None else prior_weight
-        if "semantic" in names or "ilo" in names:
+        users = [n for n in ("semantic", "ilo") if n in names]
+        if users:
             extra = {k: v for k, v in (("lr", lr), ("candidates", candidates)) if v is not None}
             search = semantic.LatentSearch(G, semantic.default_terms(D, prior), iters=iters, restarts=restarts,
                                            seed=seed, window=window, **extra)
-            latent = _memo(_searcher(search, seed))
-            out["semantic"] = _chunked("semantic", lambda x, m, start: latent(x, m, start).blended, batch, verbose)
+            run_z = _searcher(search, seed)
+            shared = _shared(lambda x, m, start: (lambda r: (r.z, r.blended))(run_z(x, m, start)), len(users))
+        if "semantic" in names:
+            out["semantic"] = _reusing("semantic", shared, lambda x, m, z, blended: blended, batch, verbose)
         if "ilo" in names:
             from . import ilo
-            kw = {k: v for k, v in (("resolution", ilo_resolution), ("leash", ilo_leash), ("iters", ilo_iters))
-                  if v is not None}
-            features = ilo.FeatureSearch(G, D, prior_weight=prior, window=window, **kw)
-
-            def refine(x, m, start):
-                first, seconds = latent(x, m, start, reuse=True)
-                out["ilo"].reused_seconds = getattr(out["ilo"], "reused_seconds", 0.0) + seconds
-                return features.run(x, m, first.z).blended
-            out["ilo"] = _chunked("ilo", refine, batch, verbose)
+            if ilo_resolution is not None and ilo_resolution not in ilo.resolutions(G):
+                raise InpaintkitError(f"ilo_resolution: expected the side of one of the generator's feature maps "
+                                      f"({', '.join(map(str, ilo.resolutions(G)))}), got {ilo_resolution!r}")
+            features = ilo.FeatureSearch(
+                G, D, prior_weight=prior, window=window,
+                resolution=ilo.RESOLUTION if ilo_resolution is None else check_int("ilo_resolution", ilo_resolution),
+                leash=ilo.LEASH if ilo_leash is None else check_float("ilo_leash", ilo_leash, minimum=0),
+                iters=ilo.ITERS if ilo_iters is None else check_int("ilo_iters", ilo_iters, minimum=1))
+            out["ilo"] = _reusing("ilo", shared, lambda x, m, z, blended: features.run(x, m, z).blended, batch, verbose)
         if "guided" in names:
             from . import classifier, guided
             kw = {k: v for k, v in (("lambda_sem", lambda_sem), ("lambda_cat", lambda_cat),

@@ -40,6 +40,7 @@ def main(argv=None) -> int:
     p.add_argument("--resamples", type=int, default=2000)
     p.add_argument("--json", default=None)
     a = p.parse_args(argv)
+    a.resolutions, a.leashes = list(dict.fromkeys(a.resolutions)), list(dict.fromkeys(a.leashes))   # once each
     if a.n < 2:
         p.error(f"--n: expected at least 2 images (paired intervals), got {a.n}")
     if any(mu < 0 for mu in a.leashes):
@@ -59,19 +60,21 @@ def main(argv=None) -> int:
     for r in a.resolutions:
         if r not in ilo.resolutions(G):
             p.error(f"--resolutions: expected sides of the generator's feature maps {ilo.resolutions(G)}, got {r}")
-    search = semantic.LatentSearch(G, semantic.default_terms(D), iters=a.iters or P.latent_iters,
-                                   restarts=a.restarts or P.restarts, seed=a.seed)
-    latent = large_holes._memo(large_holes._searcher(search, a.seed))
+    search = semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters if a.iters is None else a.iters,
+                                   restarts=P.restarts if a.restarts is None else a.restarts, seed=a.seed)
+    run_z = large_holes._searcher(search, a.seed)
+    settings = [(r, mu) for r in a.resolutions for mu in a.leashes]
+    # one search over z per chunk, shared by semantic and every setting (each one's time includes it)
+    shared = large_holes._shared(lambda x, m, s: (lambda res: (res.z, res.blended))(run_z(x, m, s)), 1 + len(settings))
     methods = {"telea": lambda im, m: baselines.telea(im, m),
-               "semantic": large_holes._chunked("semantic", lambda x, m, s: latent(x, m, s).blended, a.batch, True)}
+               "semantic": large_holes._reusing("semantic", shared, lambda x, m, z, blended: blended, a.batch, True)}
     names = {}
-    for r in a.resolutions:
-        for mu in a.leashes:
-            fs = ilo.FeatureSearch(G, D, resolution=r, leash=mu, **({"iters": a.ilo_iters} if a.ilo_iters else {}))
-            name = f"ilo r{r} mu{mu:g}"
-            names[name] = {"resolution": r, "leash": mu}
-            methods[name] = large_holes._chunked(name, lambda x, m, s, fs=fs: fs.run(x, m, latent(x, m, s).z).blended,
-                                                 a.batch, False)
+    for r, mu in settings:
+        fs = ilo.FeatureSearch(G, D, resolution=r, leash=mu, **({"iters": a.ilo_iters} if a.ilo_iters else {}))
+        name = f"ilo r{r} mu{mu:g}"
+        names[name] = {"resolution": r, "leash": mu}
+        methods[name] = large_holes._reusing(name, shared, lambda x, m, z, blended, fs=fs: fs.run(x, m, z).blended,
+                                             a.batch, False)
     print(f"{a.split}: {a.n} toy cars x {len(a.kinds)} holes; {len(names)} settings; backend {backend.NAME}; "
           f"preset {P.name}", flush=True)
     res = large_holes.compare(methods, images, labels, masks, model=evaluator.load(), resamples=a.resamples, verbose=False)

@@ -186,22 +186,40 @@ def test_chunked_search_seeds_follow_the_image():
     assert seen == [(10, 2), (12, 2), (14, 1)]
 
 
-def test_memo_runs_a_search_once_per_chunk():
-    """semantic and ilo share one latent search per chunk: a second call with the same input is cached,
-    another chunk or other holes run again."""
+def test_shared_search_runs_once_for_both_users_and_both_pay_for_it():
+    """semantic and ilo share one latent search per chunk, whichever runs first: the second gets the
+    result and the seconds it took; the entry is dropped after both; one user: no cache."""
     calls = []
 
     def fn(images, holes, start):
         calls.append(start)
         return images.sum()
-    memo = large_holes._memo(fn)
+    shared = large_holes._shared(fn, users=2)
     x, m = np.ones((2, 4, 4, 3), np.float32), np.zeros((2, 4, 4, 1), np.float32)
-    assert memo(x, m, 0) == 96
-    value, seconds = memo(x, m, 0, reuse=True)
-    assert value == 96 and seconds > 0          # reused: the first computation's time
-    assert memo(x, m, 2, reuse=True)[1] == 0    # computed now: nothing reused
-    memo(x, m + 1, 0)
-    assert calls == [0, 2, 0]
+    assert shared(x, m, 0) == (96, 0.0)
+    value, seconds = shared(x, m, 0)
+    assert value == 96 and seconds > 0
+    shared(x, m, 0)                              # dropped after two users: computed again
+    shared(x, m + 1, 0)                          # other holes: another computation
+    assert calls == [0, 0, 0]
+    once = large_holes._shared(fn, users=1)
+    once(x, m, 2), once(x, m, 2)
+    assert calls[-2:] == [2, 2]
+
+
+def test_methods_in_either_order_report_the_shared_search_in_both_times(monkeypatch):
+    """``evaluation.compare`` adds a method's reused seconds to its own time: with ilo first, semantic
+    (which then only reads the shared result) still reports the search's time."""
+    import time as _time
+    shared = large_holes._shared(lambda x, m, s: (_time.sleep(0.2), (np.zeros((len(x), 1)), x))[1], users=2)
+    first = large_holes._reusing("first", shared, lambda x, m, z, blended: blended, 8, False)
+    second = large_holes._reusing("second", shared, lambda x, m, z, blended: blended, 8, False)
+    x = np.random.default_rng(0).random((4, 8, 8, 3)).astype(np.float32)
+    hole = np.zeros((4, 8, 8, 1), np.float32)
+    hole[:, 2:6, 2:6] = 1
+    res = evaluation.compare({"ilo": first, "semantic": second}, x, {"center": hole}, verbose=False)
+    sec = res["seconds_per_image"]["center"]
+    assert sec["ilo"] >= 0.2 / 4 and sec["semantic"] >= 0.2 / 4
 
 
 def test_evaluator_frechet_scale():

@@ -39,7 +39,8 @@ def test_split_draws_the_same_image(upsample):
 
 def test_the_kits_setting_fits_the_shipped_generator():
     G, _ = semantic.load_models()
-    assert ilo.RESOLUTION in ilo.resolutions(G) == [4, 8, 16, 32]
+    assert ilo.resolutions(G) == [4, 8, 16, 32]
+    assert ilo.RESOLUTION in ilo.resolutions(G)
     head, _ = ilo.split(G)
     assert tuple(head.output.shape[1:3]) == (ilo.RESOLUTION, ilo.RESOLUTION)
 
@@ -68,6 +69,10 @@ def test_feature_search_fits_the_context_better_than_its_start(models):
     first = search.run(real, holes)
     r = ilo.FeatureSearch(G, D, resolution=8, iters=60, leash=0.001, lr=0.05).run(real, holes, first.z)
     assert np.allclose(r.start_losses["context"], first.losses["context"], rtol=1e-4)
+    # the prior term is weighted by Yeh et al.'s lambda and optimised too (minibatch std in D: the batch
+    # differs from the latent search's, so only its scale is compared)
+    assert np.all(np.abs(r.start_losses["prior"]) < 10 * semantic.PriorLoss.weight)
+    assert np.all(r.start_losses["prior"] < 0) and "prior" in r.history[0]
     assert np.allclose(r.start_losses["leash"], 0)
     assert (r.losses["context"] < 0.8 * r.start_losses["context"]).all()
     assert (r.losses["total"] < r.start_losses["total"]).all()
@@ -75,6 +80,35 @@ def test_feature_search_fits_the_context_better_than_its_start(models):
     known = holes[..., 0] < 0.5
     assert np.array_equal(r.blended[known], real[known]) and r.history[-1]["loss"] < r.history[0]["loss"]
     assert sorted(r.losses) == ["context", "leash", "prior", "total"]
+
+
+def test_a_second_run_repeats_the_first(models):
+    """One FeatureSearch serves every chunk of an evaluation: each run starts with a fresh Adam state."""
+    G, D = models
+    real = np.random.default_rng(2).random((2, 16, 16, 3)).astype(np.float32)
+    fs = ilo.FeatureSearch(G, D, resolution=8, iters=20, lr=0.05)
+    z = dcgan.latent(2, seed=6)
+    a = fs.run(real, _holes(), z)
+    fs.run(real[::-1], _holes(), z[::-1])
+    b = fs.run(real, _holes(), z)
+    assert np.array_equal(a.generated, b.generated) and np.array_equal(a.features, b.features)
+
+
+def test_no_clamp_after_a_layer_that_is_not_a_relu():
+    """h >= 0 is kept only where the cut follows a ReLU: a cut after a linear layer may go negative."""
+    import keras
+    inp = keras.Input((4,))
+    x = keras.layers.Dense(2 * 2 * 3, name="lin")(inp)
+    x = keras.layers.Reshape((2, 2, 3))(x)
+    x = keras.layers.UpSampling2D(8, name="up")(x)
+    G = keras.Model(inp, keras.layers.Activation("sigmoid")(x))
+    fs = ilo.FeatureSearch(G, None, resolution=2, iters=30, lr=0.5, leash=0.0)
+    assert not fs.nonnegative
+    dark = np.zeros((1, 16, 16, 3), np.float32)
+    holes = np.zeros((1, 16, 16, 1), np.float32)
+    holes[:, 6:10, 6:10] = 1
+    r = fs.run(dark, holes, np.zeros((1, 4), np.float32))
+    assert r.features.min() < 0              # it went negative to draw the black border
 
 
 def test_a_tight_leash_keeps_the_generators_image(models):
@@ -120,8 +154,10 @@ def test_ilo_by_name_fills_any_size_and_keeps_the_known_pixels(monkeypatch):
     image = toycars.generate(1, size=64, seed=3)[0][0][:48, 4:60]       # 48 x 56, not the G's size
     mask = np.zeros((48, 56, 1), np.float32)
     mask[14:34, 18:40] = 1
+    assert methods.get("ilo") is ilo.inpaint_image
     out = methods.inpaint(image, mask, "ilo", seed=0)
     known = mask[..., 0] < 0.5
     assert out.shape == image.shape and np.array_equal(out[known], image[known])
     assert np.abs(out - image)[~known].mean() < np.abs(0.5 - image)[~known].mean()
+    assert not np.array_equal(out, semantic.inpaint_image(image, mask, seed=0))    # the feature search changed it
     assert np.array_equal(methods.inpaint(image, np.zeros_like(mask), "ilo"), image)

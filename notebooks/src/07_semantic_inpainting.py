@@ -342,7 +342,7 @@ for kind in ("center", "lower"):
     feat = ilo.FeatureSearch(G, D).run(big, hm, first.z)         # then over the 16x16 feature map
     show_images([*(big * (1 - hm) + 0.5 * hm), *first.blended, *feat.blended, *big],
                 [""] * n_big + verdicts(first.blended) + verdicts(feat.blended) + verdicts(big), ncols=n_big,
-                size=1.25, row_labels=["input", "search z", "then h", "original"],
+                size=1.25, row_labels=["input", "search z", "then h 16×16", "original"],
                 suptitle=f"hole: {kind} (titles: the evaluator's class, ✓ = the car's true class)")
     print(f"{kind}: context loss {np.median(feat.start_losses['context']):.1f} after the search over z, "
           f"{np.median(feat.losses['context']):.1f} after the feature search (median of {n_big} cars)")
