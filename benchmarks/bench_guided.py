@@ -196,22 +196,29 @@ def _merge(n, out, argv, only, methods, cars, labels, masks_, C, note, P, glcic_
         raise SystemExit(f"--only: {out} holds n={old['n_images']} preset={old['preset']}; run without --only")
     res = evaluation.compare(methods, cars, masks_)
     fd = evaluation.frechet_table(res, cars, C)
+    cmd = "python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    timed = old.setdefault("seconds_per_image_merged", {}).setdefault(cmd, {})
     for kind in masks_:
         for m in methods:
             old["metrics"][kind][m] = {q: round(v, 4) for q, v in res["metrics"][kind][m].items()}
-            old["seconds_per_image"][kind][m] = round(res["seconds_per_image"][kind][m], 3)
             old["frechet"][kind][m] = round(fd[kind][m], 3)
+            sec = round(res["seconds_per_image"][kind][m], 3)
+            timed.setdefault(kind, {})[m] = sec     # this run's times, comparable with each other only
+            # a method already in the file keeps the time of the run it was first measured in, so the
+            # times of one run are never mixed with another's
+            old["seconds_per_image"][kind].setdefault(m, sec)
     intervals, kept, fd_eval = _judged(res, cars, labels)        # the judged numbers too, when stored
     for key, new in (("hole_psnr_ci95", intervals), ("evaluator_keeps_class", kept), ("evaluator_frechet", fd_eval)):
         if key in old:
             for kind, per in new.items():
                 old[key].setdefault(kind, {}).update(per)
-    cmd = "python benchmarks/bench_guided.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     if cmd not in old.setdefault("merged", []):
         old["merged"].append(cmd)
     if "glcic" in methods and "+ glcic" not in old["models"]:
         old["models"] += f" + {glcic_name}"
-    Path(out).write_text(json.dumps(old, indent=1) + "\n")
+    tmp = Path(out).with_name(f".{Path(out).name}.tmp")     # replaced only once the whole run has finished
+    tmp.write_text(json.dumps(old, indent=1) + "\n")
+    os.replace(tmp, out)
     print(json.dumps(old["metrics"], indent=1))
     return old
 

@@ -160,7 +160,9 @@ def test_bench_guided_merges_one_method_into_a_stored_comparison_once(tmp_path):
     for kind in kinds:
         assert {"glcic", "semantic", "ilo"} <= set(d["metrics"][kind]) and "ci95" in d["hole_psnr_ci95"][kind]["ilo"]
         assert 0 <= d["evaluator_keeps_class"][kind]["ilo"]["mean"] <= 1 and "frechet" in d["evaluator_frechet"][kind]["ilo"]
-        assert d["seconds_per_image"][kind]["ilo"] >= d["seconds_per_image"][kind]["semantic"]
+        # semantic was not in the file: its time, like ilo's, comes from this run (kept with the run's command)
+        timed = d["seconds_per_image_merged"][d["merged"][1]][kind]
+        assert d["seconds_per_image"][kind]["ilo"] == timed["ilo"] and timed["semantic"] > 0
 
 
 def test_eval_glcic_prints_the_bar_per_weights_and_names_bad_input(tmp_path):

@@ -336,10 +336,12 @@ def hole_size(frac=0.5, image=0):
 # %%
 from inpaintkit import ilo
 
+ilo_runs = {}
 for kind in ("center", "lower"):
     hm = large_holes.masks(n_big, S)[kind]
     first = semantic.inpaint(big, hm, G, D)                      # Yeh et al.: search over z
     feat = ilo.FeatureSearch(G, D).run(big, hm, first.z)         # then over the 16x16 feature map
+    ilo_runs[kind] = (hm, first, feat)
     show_images([*(big * (1 - hm) + 0.5 * hm), *first.blended, *feat.blended, *big],
                 [""] * n_big + verdicts(first.blended) + verdicts(feat.blended) + verdicts(big), ncols=n_big,
                 size=1.25, row_labels=["input", "search z", "then h 16×16", "original"],
@@ -483,3 +485,24 @@ if better is not None:
     own_better = semantic.search_own_samples(better, own_holes, seed=123)
     print(f"median loss on the same {N} own cars: the kit's search {np.median(own['found_loss']):.2f}, "
           f"the better start {np.median(own_better['found_loss']):.2f} (true codes {np.median(own['true_loss']):.3f})")
+
+# %% [markdown]
+# **5. Why the leash?** In §4c the feature search is tied to $h_0$ by $\mu \lVert h - h_0 \rVert^2$
+# with $\mu = 0.01$. Build `unleashed`, the same `ilo.FeatureSearch` with `leash=0.0`, and run it on
+# §4c's centre hole from the same codes. Does the context loss fall much further? Look at the hole.
+
+# %%
+hm_c, first_c, feat_c = ilo_runs["center"]
+unleashed = None                     # your answer: ilo.FeatureSearch(G, D, ...) with no leash
+### BEGIN SOLUTION
+unleashed = ilo.FeatureSearch(G, D, leash=0.0)
+### END SOLUTION
+check("the kit's feature search with leash=0.0", unleashed,
+      lambda u: (u.leash, u.resolution, u.iters, len(u.terms)) == (0.0, ilo.RESOLUTION, ilo.ITERS, 2))
+if unleashed is not None:
+    free = unleashed.run(big, hm_c, first_c.z)
+    show_images([*(big * (1 - hm_c) + 0.5 * hm_c), *feat_c.blended, *free.blended], ncols=n_big, size=1.1,
+                row_labels=["input", "μ = 0.01", "μ = 0"], suptitle="the feature search with and without its leash")
+    print(f"median context loss: μ = 0.01 {np.median(feat_c.losses['context']):.1f}, "
+          f"μ = 0 {np.median(free.losses['context']):.1f}")
+
