@@ -114,6 +114,19 @@ def test_eval_large_holes_runs_ilo_after_semantic_and_pairs_it(tmp_path):
     assert r.returncode == 2 and "--resolutions: expected sides of the generator's feature maps" in r.stderr
 
 
+def test_guided_ilo_val_refines_the_guided_search(tmp_path):
+    out = tmp_path / "g.json"
+    log = run("guided_ilo_val.py", "--n", "2", "--iters", "2", "--ilo-iters", "2", "--sweep", "none", "--json", str(out),
+              tmp_path=tmp_path)
+    doc = json.loads(out.read_text())
+    assert "class kept per hole" in log and set(doc["class_kept"]) == {"guided", "guided_ilo"}
+    assert doc["settings"]["ilo"]["iters"] == 2 and doc["command"].startswith("python scripts/guided_ilo_val.py")
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "guided_ilo_val.py"), "--n", "2", "--sweep",
+                        str(ROOT / "docs" / "large_holes" / "val_ilo_sweep_n64.json")],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "--sweep: expected ilo_sweep.py's JSON of the same 2 val cars" in r.stderr
+
+
 def test_eval_large_holes_names_a_bad_lr_or_candidates(tmp_path):
     for args, expected in ((["--lr", "-1"], "--lr: expected a number > 0"),
                            (["--candidates", "0"], "--candidates: expected an integer >= 1"),
