@@ -255,7 +255,11 @@ for i, kind in enumerate(kinds):
 # [−0.23, +0.11]. **On these models, neither sem_inpainting's classifier terms nor its composite term
 # keeps the right kind of car more often.** That holds with a generator that draws every kind of car
 # (notebook 06). Notebooks 07 and 08 show the limit: the generator draws *a* car of about the right
-# kind, not *this* car, and guidance cannot steer it onto a car it cannot draw.
+# kind, not *this* car, and guidance cannot steer it onto a car it cannot draw. Loosening the generator
+# (notebook 07 §4c: searching its 16×16 feature map after the search) does keep the class more often,
+# and guidance adds nothing on top of that either: guided, then the feature search, keeps it as often as
+# the feature search after plain semantic inpainting, −2 points [−7, +4] on 192 validation fills
+# (`scripts/guided_ilo_val.py`).
 
 # %% [markdown]
 # How the search with *sem_inpainting*'s weights got there: the best restart's $G(z)$ every quarter of the
