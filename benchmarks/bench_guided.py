@@ -119,11 +119,12 @@ def compare(n: int, out, argv, only=None, guided_sets=(guided.DEFAULT_WEIGHTS,))
         from inpaintkit.glcic import inference
         model = inference.load_shipped(name)
         methods["glcic"] = evaluation.batched(lambda x, m: inference.inpaint(x, m, model=model))
-    if note.startswith("shipped"):
+    latent_names = [m for m in ("semantic", "ilo") if not only or m in only]
+    if note.startswith("shipped") and latent_names:
         # semantic inpainting (the preset's search, seed 0), then the search of the generator's feature
         # map (notebook 07 §4c), which starts from semantic's codes: one search over z for both
         from inpaintkit import large_holes
-        methods.update(large_holes.methods(["semantic", "ilo"], preset=P, batch=n, verbose=False))
+        methods.update(large_holes.methods(latent_names, preset=P, batch=n, verbose=False))
     else:
         methods["semantic"] = latent(semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters,
                                                            restarts=P.restarts, jit=googlenet.auto_jit()))

@@ -115,7 +115,7 @@ class FeatureSearch:
                  window: int = WINDOW, jit: bool | None = None):
         self.head, self.tail = split(generator, resolution)
         self.resolution = resolution
-        self.nonnegative = isinstance(generator.layers[_cut(generator, resolution)], keras.layers.ReLU)
+        self.nonnegative = isinstance(self.head.layers[-1], keras.layers.ReLU)    # the cut layer
         self.leash = check_float("leash", leash, minimum=0)
         self.iters = check_int("iters", iters, minimum=1)
         self.lr = check_float("lr", lr, minimum=0)

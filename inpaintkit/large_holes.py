@@ -115,6 +115,13 @@ def _shared(fn: Callable, users: int) -> Callable:
     return run
 
 
+def _shared_search(search, seed: int, users: int) -> Callable:
+    """:func:`_shared` over one latent search (:func:`_searcher`): ``run(images, holes, start) ->
+    ((z, blended), reused_seconds)``, the codes it found and its Poisson-blended fill."""
+    run = _searcher(search, seed)
+    return _shared(lambda x, m, start: (lambda r: (r.z, r.blended))(run(x, m, start)), users)
+
+
 def _reusing(name: str, shared: Callable, finish: Callable, batch: int, verbose: bool) -> Callable:
     """A chunked method ``name`` that takes the shared search's result and ``finish(images, holes, z,
     blended)`` -> images, adding the reused seconds to its own time (``fn.reused_seconds``, read by
@@ -176,8 +183,7 @@ def methods(names=("telea", "glcic", "semantic", "guided"), *, preset=None, iter
             extra = {k: v for k, v in (("lr", lr), ("candidates", candidates)) if v is not None}
             search = semantic.LatentSearch(G, semantic.default_terms(D, prior), iters=iters, restarts=restarts,
                                            seed=seed, window=window, **extra)
-            run_z = _searcher(search, seed)
-            shared = _shared(lambda x, m, start: (lambda r: (r.z, r.blended))(run_z(x, m, start)), len(users))
+            shared = _shared_search(search, seed, len(users))
         if "semantic" in names:
             out["semantic"] = _reusing("semantic", shared, lambda x, m, z, blended: blended, batch, verbose)
         if "ilo" in names:

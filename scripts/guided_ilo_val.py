@@ -51,8 +51,7 @@ def main(argv=None) -> int:
     search = guided.guided_search(G, D, classifier.shipped(), guided.DEFAULT_LAYERS, restarts=P.restarts, seed=0,
                                   iters=P.latent_iters if a.iters is None else a.iters)
     features = ilo.FeatureSearch(G, D, **({"iters": a.ilo_iters} if a.ilo_iters else {}))
-    run = large_holes._searcher(search, 0)
-    shared = large_holes._shared(lambda x, m, s: (lambda r: (r.z, r.blended))(run(x, m, s)), 2)
+    shared = large_holes._shared_search(search, 0, 2)
     methods = {"guided": large_holes._reusing("guided", shared, lambda x, m, z, b: b, 32, True),
                "guided_ilo": large_holes._reusing("guided_ilo", shared,
                                                   lambda x, m, z, b: features.run(x, m, z).blended, 32, False)}

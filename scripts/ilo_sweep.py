@@ -62,10 +62,9 @@ def main(argv=None) -> int:
             p.error(f"--resolutions: expected sides of the generator's feature maps {ilo.resolutions(G)}, got {r}")
     search = semantic.LatentSearch(G, semantic.default_terms(D), iters=P.latent_iters if a.iters is None else a.iters,
                                    restarts=P.restarts if a.restarts is None else a.restarts, seed=a.seed)
-    run_z = large_holes._searcher(search, a.seed)
     settings = [(r, mu) for r in a.resolutions for mu in a.leashes]
     # one search over z per chunk, shared by semantic and every setting (each one's time includes it)
-    shared = large_holes._shared(lambda x, m, s: (lambda res: (res.z, res.blended))(run_z(x, m, s)), 1 + len(settings))
+    shared = large_holes._shared_search(search, a.seed, 1 + len(settings))
     methods = {"telea": lambda im, m: baselines.telea(im, m),
                "semantic": large_holes._reusing("semantic", shared, lambda x, m, z, blended: blended, a.batch, True)}
     names = {}
