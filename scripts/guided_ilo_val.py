@@ -77,7 +77,8 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t0
     if a.json:
         doc = {"command": ("python scripts/guided_ilo_val.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:]))).strip(),
-               "settings": {"n": a.n, "preset": P.name, "backend": backend.NAME, "guided": guided.DEFAULT_WEIGHTS,
+               "settings": {"split": "val", "seed_images": large_holes.SEEDS["val"], "n": a.n, "kinds": kinds,
+                            "preset": P.name, "backend": backend.NAME, "guided": guided.DEFAULT_WEIGHTS,
                             "ilo": {"resolution": ilo.RESOLUTION, "leash": ilo.LEASH, "iters": features.iters}},
                "wall_s": round(wall, 1), **out, "per_image": res["per_image"]}
         Path(a.json).write_text(json.dumps(doc, indent=1, default=float) + "\n")

@@ -113,7 +113,8 @@ def main(argv=None) -> int:
     print("\n" + table + f"\n\nbest on {a.split}: {order[0]['method']}\nwall time {wall:.0f} s")
     if a.json:
         doc = {"command": ("python scripts/ilo_sweep.py " + " ".join(shlex.quote(s) for s in (argv or sys.argv[1:]))).strip(),
-               "settings": {"split": a.split, "n": a.n, "kinds": a.kinds, "preset": P.name, "backend": backend.NAME,
+               "settings": {"split": a.split, "seed_images": large_holes.SEEDS[a.split], "n": a.n, "kinds": a.kinds,
+                            "preset": P.name, "backend": backend.NAME,
                             "iters": search.iters, "restarts": search.restarts, "seed": a.seed,
                             "ilo_iters": a.ilo_iters or ilo.ITERS},
                "wall_s": round(wall, 1), "rows": rows, "best": order[0]["method"], "table": table,

@@ -52,7 +52,11 @@ def main(argv=None) -> int:
     from inpaintkit.evaluation import paired_difference
     pairs = [(a.results[0], s) for s in a.results[1:]] if a.base is None else [(s, a.base) for s in a.results]
     loaded = {s: _load(s) for s in {*a.results, *([a.base] if a.base else [])}}
-    same = lambda d: (d["settings"]["split"], d["settings"]["seed_images"], d["settings"]["n"], d["settings"]["kinds"])
+    from inpaintkit.large_holes import SEEDS
+
+    def same(doc):      # which cars and holes (files of ilo_sweep.py before session 29 name only the split)
+        s = doc["settings"]
+        return s["split"], s.get("seed_images", SEEDS.get(s["split"])), s["n"], s["kinds"]
     first = loaded[pairs[0][0]][0]
     for s, (doc, _) in loaded.items():
         if same(doc) != same(first):

@@ -7,7 +7,9 @@ What a class sees, checked the way it sees it (issue 16):
   modified;
 * Run All on a fresh kernel (quick preset): no stderr box (TensorFlow's start-up lines), and moving
   notebook 01's mask-size slider redraws its figure;
-* save, shut the kernel down, reopen: no "Error displaying widget: model not found".
+* save, shut the kernel down, reopen: no "Error displaying widget: model not found";
+* notebook 10's own-photo widget after Run All: ticking a slow method and changing the hole redraw its
+  figure, with no error box (a later cell once rebound the widget's fill function).
 
 Skipped without Chromium or Playwright: ``apt-get install chromium`` and ``pip install playwright``
 (in the ``test`` extra; Playwright's own browser download is not used). ``INPAINTKIT_BROWSER_NOTEBOOKS``
@@ -37,7 +39,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 HOW = "to run it: apt-get install chromium (Debian's browser), pip install playwright (in the test extra)"
-NB01, NB03 = "01_masks_and_baselines.ipynb", "03_glcic_phase1_completion.ipynb"
+NB01, NB03, NB10 = "01_masks_and_baselines.ipynb", "03_glcic_phase1_completion.ipynb", "10_comparison.ipynb"
 WAIT = int(os.environ.get("INPAINTKIT_BROWSER_WAIT", 300))   # seconds for one Run All on the quick preset
 
 
@@ -76,13 +78,13 @@ def _settings(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab on a temporary copy of notebooks 01 and 03 (as committed), quick preset."""
+    """JupyterLab on a temporary copy of notebooks 01, 03 and 10 (as committed), quick preset."""
     from inpaintkit import nbdisplay
     assert nbdisplay.lab_setting() is not None, "the kit's JupyterLab setting (saveState) was not written"
     tmp = tmp_path_factory.mktemp("lab")
     work = tmp / "notebooks"
     work.mkdir()
-    for name in (NB01, NB03):
+    for name in (NB01, NB03, NB10, "10_comparison_results.json"):
         shutil.copy(NOTEBOOKS / name, work / name)
     (work / "student").mkdir()
     shutil.copy(NOTEBOOKS / "student" / NB01, work / "student" / NB01)
@@ -304,3 +306,23 @@ def test_student_copy_opens_unmodified(page, lab):
     page.wait_for_timeout(3000)
     assert not _dirty(page), "opening the student copy marked it modified"
     assert page.locator(".jp-Cell").count() > 10
+
+
+def test_own_photo_widget_ticks_a_slow_method_and_changes_the_hole(page, lab):
+    _open(page, lab, NB10)
+    _run_all(page)
+    _reads_right(page, f"{NB10} after Run All")
+    box = page.locator(".widget-checkbox", has_text="semantic (slow)").first
+    panel = page.locator(".widget-vbox").filter(has=box).last
+    drawn = """([p, old]) => { const i = p.querySelector('.widget-output img');
+                               return p.innerText.includes('Traceback')
+                                      || (i && i.src !== old && !p.innerText.includes('filling the hole')); }"""
+    page.wait_for_function(drawn, arg=[panel.element_handle(), ""], timeout=60_000, polling=250)
+    for act in (lambda: box.locator("input").click(),
+                lambda: panel.locator(".widget-dropdown select").select_option("half")):
+        before = _figure_src(panel)
+        act()
+        page.wait_for_function(drawn, arg=[panel.element_handle(), before], timeout=WAIT * 1000 // 3, polling=250)
+        assert "Traceback" not in panel.inner_text(), panel.inner_text()[-1500:]
+    _shot(page, "10_own_photo_semantic_half")
+    _reads_right(page, f"{NB10} after ticking semantic and choosing the half hole")

@@ -109,6 +109,12 @@ def test_eval_large_holes_runs_ilo_after_semantic_and_pairs_it(tmp_path):
     doc = json.loads(sweep.read_text())
     assert [r["method"] for r in doc["rows"]] == ["telea", "semantic", "ilo r4 mu0.01", "ilo r8 mu0.01"]
     assert doc["best"] in ("ilo r4 mu0.01", "ilo r8 mu0.01") and "minus_semantic" in doc["rows"][3]
+    assert doc["settings"]["seed_images"] == 8101
+    half = tmp_path / "h.json"          # the same 2 val cars under the half hole, from eval_large_holes.py
+    run("eval_large_holes.py", "--methods", "telea", "--n", "2", "--kinds", "half", "--split", "val", "--json", str(half),
+        tmp_path=tmp_path)
+    log = run("paired_large_holes.py", "--base", f"{half}:telea", f"{sweep}:ilo r8 mu0.01", tmp_path=tmp_path)
+    assert "pooled: hole PSNR" in log     # a sweep's file pairs with an evaluation's, image by image
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "ilo_sweep.py"), "--n", "2", "--resolutions", "5",
                         "--iters", "1"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "--resolutions: expected sides of the generator's feature maps" in r.stderr
@@ -267,6 +273,12 @@ def test_paired_large_holes_compares_stored_results_image_by_image(tmp_path):
     assert d["center"]["class_kept"]["mean"] == 0.25 and set(d) == {"center", "half", "pooled"}
     r = subprocess.run(script + [f"{a}:semantic", f"{a}:telea"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and "pooled: hole PSNR +2.50 dB" in r.stdout
+    old = json.loads(Path(b).read_text())
+    del old["settings"]["seed_images"]                   # ilo_sweep.py's files before session 29
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    r = subprocess.run(script + [f"{a}:semantic", f"{tmp_path / 'old.json'}:semantic"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "pooled: hole PSNR +2.50 dB" in r.stdout, r.stderr[-1500:]
     c = result("c.json", [1.0] * 3, [1.0] * 3, n=3)
     for args, expected in (([f"{a}:glcic", f"{b}:semantic"], "expected a method of"),
                            ([f"{a}:semantic", f"{c}:semantic"], "expected the images and holes of"),

@@ -51,3 +51,28 @@ def test_widget_displays_a_figure_and_validates(image):
     assert state["calls"] == 1 and state["mask"].sum() > 0
     with pytest.raises(InpaintkitError, match="^method"):
         widgets.baseline_explorer(image, method="glcic")
+
+
+def test_remembered_runs_each_method_once_per_image_and_hole(image):
+    calls = []
+
+    def fill(im, m, name):
+        calls.append(name)
+        return im * (1 - m) + (0.25 if name == "a" else 0.75) * m
+
+    fn = widgets.remembered(fill, size=3)
+    m1 = np.zeros(image.shape[:2] + (1,), np.float32)
+    m1[4:12, 4:12] = 1
+    m2 = np.roll(m1, 5, axis=1)
+    assert not fn.has(image, m1, "a")
+    first = fn(image, m1, "a")
+    assert fn.has(image, m1, "a") and not fn.has(image, m2, "a")
+    first[:] = 0                                     # a caller's change never reaches the memo
+    again = fn(image, m1, "a")
+    assert calls == ["a"] and np.allclose(again[6, 6], 0.25)
+    fn(image, m1, "b"), fn(image, m2, "a"), fn(image * 0.5, m1, "a")
+    assert calls == ["a", "b", "a", "a"]             # another method, mask or image: computed
+    fn(image, m1, "a")                               # the oldest entry was dropped (size 3)
+    assert calls[-1] == "a" and len(calls) == 5 and len(fn.memo) == 3
+    with pytest.raises(InpaintkitError, match="size"):
+        widgets.remembered(fill, size=0)
