@@ -174,6 +174,28 @@ def discriminator(size: int = 64, width: float = 1.0, *, minibatch_std: bool = F
     return keras.Model(inp, out, name="dcgan_discriminator")
 
 
+def encoder(size: int = 64, width: float = 1.0, latent_dim: int = LATENT_DIM) -> keras.Model:
+    """images (B, size, size, 3) in [0, 1] -> codes (B, latent_dim) in (-1, 1), the range of the codes G
+    is trained on: the discriminator's stack of strided convolutions with a tanh code head. Used by
+    :class:`~inpaintkit.dcgan_training.DCGANTrainer` with ``recall`` (G must redraw the real images the
+    encoder codes, so its range covers the data)."""
+    size, base = _check_size(size), _base(width)
+    latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    inp = keras.Input((size, size, 3), name="image")
+    x = layers.Rescaling(2.0, offset=-1.0, name="to_tanh_range")(inp)
+    ch = base
+    for i in range(int(math.log2(size // 4))):
+        x = layers.Conv2D(ch, KERNEL, strides=2, padding="same", use_bias=i == 0, kernel_initializer=_init(),
+                          name=f"conv{i + 1}")(x)
+        if i > 0:
+            x = _bn()(x)
+        x = layers.LeakyReLU(0.2)(x)
+        ch *= 2
+    x = layers.Flatten()(x)
+    out = layers.Dense(latent_dim, activation="tanh", kernel_initializer=_init(), name="code")(x)
+    return keras.Model(inp, out, name="dcgan_encoder")
+
+
 def packing(D) -> int:
     """How many images ``D`` judges at once (its :class:`Pack`), 1 for a plain discriminator."""
     return next((layer.m for layer in getattr(D, "layers", ()) if isinstance(layer, Pack)), 1)

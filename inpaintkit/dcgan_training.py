@@ -37,7 +37,8 @@ class DCGANTrainer:
 
     def __init__(self, G, D, images, *, batch_size: int = 64, lr: float = 2e-4, beta_1: float = 0.5,
                  d_lr: float | None = None, augment=(), ema: float | None = None,
-                 label_smoothing: float = 0.0, r1: float = 0.0, seed: int = 0, directory=None, checkpoint_every: int = 0,
+                 label_smoothing: float = 0.0, r1: float = 0.0, recall: float = 0.0, cycle: float = 1.0, encoder=None,
+                 seed: int = 0, directory=None, checkpoint_every: int = 0,
                  sample_every: int = 50, n_fixed: int = 16, collapse_ratio: float = 0.4,
                  jit: bool | None = None, resume: bool = True, config: dict | None = None):
         self.images = check_images("images", images, batched=True)
@@ -55,6 +56,19 @@ class DCGANTrainer:
         # R1 (Mescheder et al. 2018, "Which training methods for GANs actually converge?"): penalise
         # D's gradient on real images, (gamma / 2) E ||grad_x D(x)||^2, so D stays flat where the data is
         self.r1 = check_float("r1", r1, minimum=0.0)
+        # recall: G must also redraw real images from the codes an encoder E gives them,
+        # recall * |G(E(x)) - x|_1 + cycle * |E(G(z)) - z|^2 (the encoder-reconstruction terms of VAE-GAN /
+        # adversarial autoencoder hybrids), so that G's range covers the data and not only looks like it:
+        # what Yeh et al.'s search needs to find a code for a given car (docs/large_holes/README.md, session 29)
+        self.recall = check_float("recall", recall, minimum=0.0)
+        self.cycle = check_float("cycle", cycle, minimum=0.0)
+        self.E = None
+        if self.recall:
+            from .dcgan import encoder as make_encoder
+            self.E = make_encoder(size, 0.25, G.input_shape[-1]) if encoder is None else encoder
+            if tuple(self.E.output_shape[1:]) != (G.input_shape[-1],) or self.E.input_shape[1] != size:
+                raise InpaintkitError(f"encoder: expected ({size}, {size}, 3) images -> codes of {G.input_shape[-1]}, "
+                                      f"got {self.E.input_shape[1:]} -> {self.E.output_shape[1:]}")
         self.seed, self.directory = int(seed), directory
         self.checkpoint_every = int(checkpoint_every)
         self.sample_every = int(sample_every)
@@ -80,7 +94,8 @@ class DCGANTrainer:
                 raise InpaintkitError(f"augment: expected a subset of {AUGMENT_POLICIES}, got {a!r}")
         self.augment = tuple(augment)
         self._d_step = backend.train_step(self._d_loss, D.trainable_weights, self.d_opt, jit=jit)
-        self._g_step = backend.train_step(self._g_loss, G.trainable_weights, self.g_opt, jit=jit)
+        g_vars = list(G.trainable_weights) + (list(self.E.trainable_weights) if self.E is not None else [])
+        self._g_step = backend.train_step(self._g_loss, g_vars, self.g_opt, jit=jit)   # G's weights first (EMA)
         self.grids: list[tuple[int, np.ndarray]] = []   # (step, fixed-noise samples)
         self.warnings: list[str] = []
         self.resume = resume
@@ -93,7 +108,8 @@ class DCGANTrainer:
                 self.step, self.history = ckpt.restore()
 
     def _checkpointer(self):
-        return Checkpointer(self.directory, models={"generator": self.G, "discriminator": self.D},
+        models = {"generator": self.G, "discriminator": self.D, **({"encoder": self.E} if self.E is not None else {})}
+        return Checkpointer(self.directory, models=models,
                             optimizers={"g_opt": self.g_opt, "d_opt": self.d_opt}, config=self.config)
 
     def _aug(self, x, params):
@@ -118,9 +134,17 @@ class DCGANTrainer:
         return d, {"d_real": ops.mean(ops.sigmoid(real_logits)), "d_fake": ops.mean(ops.sigmoid(fake_logits)),
                    **logs}
 
-    def _g_loss(self, z, *aug):
-        logits = ops.cast(self.D(self._aug(self.G(z, training=True), aug), training=True), "float32")
-        return ops.mean(ops.softplus(-logits)), {}
+    def _g_loss(self, z, *rest):
+        aug = rest[1:] if self.E is not None else rest
+        fake = self.G(z, training=True)
+        logits = ops.cast(self.D(self._aug(fake, aug), training=True), "float32")
+        adv = ops.mean(ops.softplus(-logits))
+        if self.E is None:
+            return adv, {}
+        real = rest[0]
+        rec = ops.mean(ops.abs(ops.cast(self.G(self.E(real, training=True), training=True), "float32") - real))
+        cyc = ops.mean(ops.square(ops.cast(self.E(fake, training=True), "float32") - z))
+        return adv + self.recall * rec + self.cycle * cyc, {"recall": rec, "cycle": cyc}
 
     def batch(self, step: int):
         """Real images and codes of one step: a pure function of (seed, step), so resuming is exact."""
@@ -142,8 +166,13 @@ class DCGANTrainer:
         real, z_d, z_g = self.batch(step)
         a_real, a_fake, a_g = self.augmentations(step)
         d = self._d_step(real, z_d, *a_real, *a_fake)
-        g = self._g_step(z_g, *a_g)
+        if self.E is None:
+            g = self._g_step(z_g, *a_g)
+        else:                   # real images for the recall term: their own draw, a pure function of (seed, step)
+            rng = np.random.default_rng([self.seed, step, 2])
+            g = self._g_step(z_g, self.images[rng.integers(0, len(self.images), self.batch_size)], *a_g)
         out = {"d_loss": d["loss"], "g_loss": g["loss"], "d_real": d["d_real"], "d_fake": d["d_fake"]}
+        out.update({k: g[k] for k in ("recall", "cycle") if k in g})
         if "r1" in d:
             out["r1"] = d["r1"]
         return out

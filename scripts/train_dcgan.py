@@ -105,6 +105,10 @@ def main(argv=None):
     p.add_argument("--keep-every", type=int, default=0,
                    help="also keep the (averaged) generator of every K-th step in RUN_DIR/kept (a multiple of "
                         "--sample-every), to score other steps afterwards with scripts/eval_dcgan.py")
+    p.add_argument("--recall", type=float, default=0.0,
+                   help="weight of |G(E(x)) - x|_1 with an encoder E trained along (G must redraw real cars: its "
+                        "range covers the data), e.g. 5; with --cycle times |E(G(z)) - z|^2")
+    p.add_argument("--cycle", type=float, default=1.0, help="weight of the code cycle term (with --recall)")
     p.add_argument("--jit", action="store_true", help="compile the steps with XLA (slower on CPU, try on a GPU)")
     p.add_argument("--no-record", action="store_true", help="train only, do not write shipped weights")
     p.add_argument("--ship-step", type=int, default=0,
@@ -116,7 +120,12 @@ def main(argv=None):
                    help="start G from these weights (a shipped name such as dcgan_toycars_generator, or a "
                         ".weights.h5 file) against a fresh D: fine-tuning a collapsed generator with the "
                         "anti-collapse options; ignored when resuming from a checkpoint")
+    p.add_argument("--init-discriminator", default=None,
+                   help="start D from these weights (a shipped name or a .weights.h5 file), e.g. to fine-tune the "
+                        "shipped pair with --recall; ignored when resuming from a checkpoint")
     args = p.parse_args(argv)
+    if args.recall < 0 or args.cycle < 0:
+        p.error(f"--recall/--cycle: expected weights >= 0, got {args.recall} and {args.cycle}")
     if args.ship_step and (args.ship_step < 0 or not args.keep_every or args.ship_step % args.keep_every):
         p.error(f"--ship-step: expected a multiple of --keep-every ({args.keep_every}), got {args.ship_step}")
     if not re.fullmatch(r"[a-z][a-z0-9_]*", args.name):
@@ -139,21 +148,23 @@ def main(argv=None):
         d_config["pack"] = args.pack
     g_config = {"upsample": args.upsample} if args.upsample != "transposed" else {}
     G, D = dcgan.generator(size, width, **g_config), dcgan.discriminator(size, width, **d_config)
-    if args.init_generator:
-        if Path(args.init_generator).suffix == ".h5":
-            weights.load_file(G, args.init_generator, what="--init-generator")
-        else:
-            weights.load(args.init_generator, G)
+    for model, init, flag in ((G, args.init_generator, "--init-generator"), (D, args.init_discriminator, "--init-discriminator")):
+        if init and Path(init).suffix == ".h5":
+            weights.load_file(model, init, what=flag)
+        elif init:
+            weights.load(init, model)
     # what a resumed run must share with its checkpoint (--steps may grow, shipping options change)
     same = {f"--{k.replace('_', '-')}": v for k, v in vars(args).items()
             if k not in ("preset", "steps", "run_dir", "sample_every", "ship", "jit", "no_record", "init_generator",
-                         "keep_every", "name")
-            and not (k == "pack" and v == 1) and not (k == "upsample" and v == "transposed")}
+                         "init_discriminator", "keep_every", "name")
+            and not (k == "pack" and v == 1) and not (k == "upsample" and v == "transposed")
+            and not (k in ("recall", "cycle") and not args.recall)}
     # (runs from before --pack and --upsample resume as they were)
     same.update({"--size": size, "--width": width, "--batch": batch})
     trainer = dcgan_training.DCGANTrainer(G, D, images, batch_size=batch, seed=args.seed, directory=run / "ckpt",
                                  lr=args.lr, d_lr=args.d_lr, beta_1=args.beta1, augment=args.augment,
-                                 label_smoothing=args.label_smoothing, r1=args.r1, ema=args.ema,
+                                 label_smoothing=args.label_smoothing, r1=args.r1, ema=args.ema, recall=args.recall,
+                                 cycle=args.cycle, encoder=dcgan.encoder(size, width) if args.recall else None,
                                  checkpoint_every=100, sample_every=args.sample_every, jit=args.jit,
                                  config=same)
     clock = run / "wall_time.json"
@@ -170,6 +181,7 @@ def main(argv=None):
         Gs = trainer.averaged_generator() if args.ema else G
         if step and args.keep_every and step % args.keep_every == 0:      # for choosing a step afterwards
             weights.save_file(Gs, run / "kept" / f"generator_{step:06d}.weights.h5")
+            weights.save_file(D, run / "kept" / f"discriminator_{step:06d}.weights.h5")   # its prior term
         probs = classifier_probs(dcgan.sample(Gs, n_sel, seed=2), full=True) if step else None
         if probs is None:
             return None

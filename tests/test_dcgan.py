@@ -294,6 +294,43 @@ def test_anti_collapse_options_train_and_resume(tmp_path):
         dcgan_training.DCGANTrainer(G, D, imgs, augment="zoom")
 
 
+def test_recall_trains_an_encoder_with_g_and_resumes_it(tmp_path):
+    """recall adds |G(E(x)) - x|_1 (x real) and cycle * |E(G(z)) - z|^2 to G's loss; E is trained with G,
+    checkpointed and restored; an encoder of the wrong shape is refused by name."""
+    imgs = _images(32)
+    E = dcgan.encoder(16, 0.125)
+    codes = backend.to_numpy(E(imgs[:4]))
+    assert codes.shape == (4, dcgan.LATENT_DIM) and np.all(np.abs(codes) < 1)
+
+    def make():
+        backend.seed(0)
+        G, D = dcgan.generator(16, 0.125), dcgan.discriminator(16, 0.125)
+        return dcgan_training.DCGANTrainer(G, D, imgs, batch_size=8, recall=5.0, cycle=2.0, ema=0.9,
+                                           encoder=dcgan.encoder(16, 0.125), directory=tmp_path / "c",
+                                           checkpoint_every=2, sample_every=100)
+    t = make()
+    e0 = [w.copy() for w in t.E.get_weights()]
+    h = t.train(2)
+    assert all(np.isfinite(e["recall"]) and e["recall"] > 0 and e["cycle"] > 0 for e in h)
+    trained = [w.copy() for w in t.E.get_weights()]
+    assert any(not np.array_equal(a, b) for a, b in zip(e0, trained))      # E learns
+    real, _, z = t.batch(5)
+    total, logs = t._g_loss(z, real)
+    t.recall = t.cycle = 0.0
+    plain, _ = t._g_loss(z, real)
+    t.recall, t.cycle = 5.0, 2.0
+    assert float(backend.to_numpy(total)) == pytest.approx(
+        float(backend.to_numpy(plain)) + 5.0 * float(backend.to_numpy(logs["recall"]))
+        + 2.0 * float(backend.to_numpy(logs["cycle"])), rel=1e-4)
+    t2 = make()
+    assert t2.step == 2 and all(np.array_equal(a, b) for a, b in zip(trained, t2.E.get_weights()))
+    assert t2.averaged_generator().count_params() == t2.G.count_params()
+    with pytest.raises(InpaintkitError, match="encoder: expected"):
+        dcgan_training.DCGANTrainer(t.G, t.D, imgs, recall=1.0, encoder=dcgan.encoder(16, 0.125, latent_dim=7))
+    with pytest.raises(InpaintkitError, match="recall"):
+        dcgan_training.DCGANTrainer(t.G, t.D, imgs, recall=-1.0)
+
+
 def test_weight_average_of_the_generator(tmp_path):
     """ema keeps a moving average of G's weights, checkpointed with the optimiser; averaged_generator
     returns a copy holding it (G itself unchanged) whose samples are finite images."""

@@ -51,7 +51,22 @@ def test_train_dcgan_runs_and_resumes(tmp_path):
     assert "step 2:" in log
     assert (tmp_path / "run" / "ckpt").exists()
     kept = sorted(p.name for p in (tmp_path / "run" / "kept").iterdir())
-    assert kept == ["generator_000002.weights.h5"]          # every 2nd step, no temporary file left
+    assert kept == ["discriminator_000002.weights.h5", "generator_000002.weights.h5"]   # every 2nd step, no temporary file
+
+
+def test_train_dcgan_fine_tunes_the_shipped_pair_with_recall(tmp_path):
+    args = ["--preset", "class", "--steps", "2", "--n-train", "16", "--batch", "8", "--width", "0.25", "--upsample",
+            "resize", "--minibatch-std", "--recall", "5", "--init-generator", "dcgan_toycars_resize_generator",
+            "--init-discriminator", "dcgan_toycars_resize_discriminator", "--run-dir", str(tmp_path / "run"),
+            "--sample-every", "1", "--keep-every", "2", "--no-record"]
+    log = run("train_dcgan.py", *args, tmp_path=tmp_path)
+    assert "recall=" in log and "cycle=" in log
+    assert (tmp_path / "run" / "ckpt" / "encoder.weights.h5").exists()
+    G, D = __import__("inpaintkit.semantic", fromlist=["x"]).load_models(tmp_path / "run" / "kept" / "generator_000002.weights.h5")
+    assert D is not None and G.count_params() == 302_963          # the kept pair loads as semantic inpainting's
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_dcgan.py"), "--recall", "-1"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "--recall/--cycle: expected weights >= 0" in r.stderr
 
 
 @pytest.mark.parametrize("script, args, expected", [
