@@ -63,6 +63,11 @@ class DCGANTrainer:
         self.recall = check_float("recall", recall, minimum=0.0)
         self.cycle = check_float("cycle", cycle, minimum=0.0)
         self.E = None
+        if self.recall and ema is None:
+            # G's BatchNorm statistics move with each of its passes, the recall pass (codes of real cars) last;
+            # the averaged generator re-estimates them for random codes, so samples and shipped weights use it
+            raise InpaintkitError("ema: expected a moving average (e.g. 0.999) with recall > 0, got None: the recall "
+                                  "pass moves G's BatchNorm statistics, the averaged generator re-estimates them")
         if self.recall:
             from .dcgan import encoder as make_encoder
             self.E = make_encoder(size, 0.25, G.input_shape[-1]) if encoder is None else encoder

@@ -99,7 +99,7 @@ def remembered(fill, size: int = 32):
         if k in memo:
             memo.move_to_end(k)
         else:
-            memo[k] = np.asarray(fill(image, mask, method))
+            memo[k] = np.array(fill(image, mask, method), copy=True)     # never a view of the caller's data
             if len(memo) > size:
                 memo.popitem(last=False)
         return memo[k].copy()

@@ -7,8 +7,9 @@
 The first ``FILE:METHOD`` is compared with each of the others (with ``--base B``: each one with
 ``B``, as "each minus B"): per hole kind and pooled over the kinds, the mean difference in hole
 PSNR and in "the evaluator still names the true class", each with a 95 % bootstrap interval over the
-images (``evaluation.paired_difference``). Files come from
-``scripts/eval_large_holes.py --json`` and must hold the same split, images and hole kinds (checked).
+images (``evaluation.paired_difference``). Files come from ``scripts/eval_large_holes.py --json``,
+``ilo_sweep.py --json`` or ``guided_ilo_val.py --json`` and must hold the same split, images and hole
+kinds (checked).
 ``--json`` writes every number with this command.
 """
 from __future__ import annotations
@@ -55,7 +56,10 @@ def main(argv=None) -> int:
     from inpaintkit.large_holes import SEEDS
 
     def same(doc):      # which cars and holes (files of ilo_sweep.py before session 29 name only the split)
-        s = doc["settings"]
+        s = doc.get("settings", {})
+        if not {"split", "n", "kinds"} <= set(s):
+            raise SystemExit("error: results: expected files of eval_large_holes.py or ilo_sweep.py (settings with "
+                             f"split, n and kinds), got settings {sorted(s)}")
         return s["split"], s.get("seed_images", SEEDS.get(s["split"])), s["n"], s["kinds"]
     first = loaded[pairs[0][0]][0]
     for s, (doc, _) in loaded.items():

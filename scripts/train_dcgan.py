@@ -231,7 +231,12 @@ def main(argv=None):
             return 1
         weights.load_file(G, kept)
         shipped_step = args.ship_step
-        print(f"shipping the generator kept at step {shipped_step} with the discriminator of step {len(history)}")
+        kept_d = kept.with_name(kept.name.replace("generator", "discriminator"))
+        if kept_d.exists():                     # kept since session 29: the pair of that step
+            weights.load_file(D, kept_d)
+            print(f"shipping the generator and discriminator kept at step {shipped_step}")
+        else:
+            print(f"shipping the generator kept at step {shipped_step} with the discriminator of step {len(history)}")
     elif args.ship == "last" and args.ema:
         G.set_weights(trainer.averaged_generator().get_weights())
     if args.ship in ("best", "coverage") and best.get("step") and not args.ship_step:

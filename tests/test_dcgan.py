@@ -326,9 +326,11 @@ def test_recall_trains_an_encoder_with_g_and_resumes_it(tmp_path):
     assert t2.step == 2 and all(np.array_equal(a, b) for a, b in zip(trained, t2.E.get_weights()))
     assert t2.averaged_generator().count_params() == t2.G.count_params()
     with pytest.raises(InpaintkitError, match="encoder: expected"):
-        dcgan_training.DCGANTrainer(t.G, t.D, imgs, recall=1.0, encoder=dcgan.encoder(16, 0.125, latent_dim=7))
+        dcgan_training.DCGANTrainer(t.G, t.D, imgs, recall=1.0, ema=0.9, encoder=dcgan.encoder(16, 0.125, latent_dim=7))
     with pytest.raises(InpaintkitError, match="recall"):
         dcgan_training.DCGANTrainer(t.G, t.D, imgs, recall=-1.0)
+    with pytest.raises(InpaintkitError, match="ema: expected a moving average"):
+        dcgan_training.DCGANTrainer(t.G, t.D, imgs, recall=1.0)
 
 
 def test_weight_average_of_the_generator(tmp_path):

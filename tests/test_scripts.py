@@ -56,7 +56,7 @@ def test_train_dcgan_runs_and_resumes(tmp_path):
 
 def test_train_dcgan_fine_tunes_the_shipped_pair_with_recall(tmp_path):
     args = ["--preset", "class", "--steps", "2", "--n-train", "16", "--batch", "8", "--width", "0.25", "--upsample",
-            "resize", "--minibatch-std", "--recall", "5", "--init-generator", "dcgan_toycars_resize_generator",
+            "resize", "--minibatch-std", "--ema", "0.999", "--recall", "5", "--init-generator", "dcgan_toycars_resize_generator",
             "--init-discriminator", "dcgan_toycars_resize_discriminator", "--run-dir", str(tmp_path / "run"),
             "--sample-every", "1", "--keep-every", "2", "--no-record"]
     log = run("train_dcgan.py", *args, tmp_path=tmp_path)
@@ -294,6 +294,12 @@ def test_paired_large_holes_compares_stored_results_image_by_image(tmp_path):
     r = subprocess.run(script + [f"{a}:semantic", f"{tmp_path / 'old.json'}:semantic"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and "pooled: hole PSNR +2.50 dB" in r.stdout, r.stderr[-1500:]
+    del old["settings"]["split"]                         # no file of these scripts: named, no traceback
+    (tmp_path / "bad.json").write_text(json.dumps(old))
+    r = subprocess.run(script + [f"{a}:semantic", f"{tmp_path / 'bad.json'}:semantic"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "expected files of eval_large_holes.py or ilo_sweep.py" in r.stderr
+    assert "Traceback" not in r.stderr
     c = result("c.json", [1.0] * 3, [1.0] * 3, n=3)
     for args, expected in (([f"{a}:glcic", f"{b}:semantic"], "expected a method of"),
                            ([f"{a}:semantic", f"{c}:semantic"], "expected the images and holes of"),

@@ -70,9 +70,14 @@ def test_remembered_runs_each_method_once_per_image_and_hole(image):
     first[:] = 0                                     # a caller's change never reaches the memo
     again = fn(image, m1, "a")
     assert calls == ["a"] and np.allclose(again[6, 6], 0.25)
-    fn(image, m1, "b"), fn(image, m2, "a"), fn(image * 0.5, m1, "a")
-    assert calls == ["a", "b", "a", "a"]             # another method, mask or image: computed
-    fn(image, m1, "a")                               # the oldest entry was dropped (size 3)
-    assert calls[-1] == "a" and len(calls) == 5 and len(fn.memo) == 3
+    fn(image, m1, "b"), fn(image, m2, "a")
+    assert calls == ["a", "b", "a"]                  # another method or mask: computed
+    fn(image, m1, "a")                               # used again: now the most recent
+    fn(image * 0.5, m1, "a")                         # another image: computed; the least recently used goes
+    assert calls == ["a", "b", "a", "a"] and len(fn.memo) == 3
+    fn(image, m1, "a")
+    assert len(calls) == 4                           # kept: it was used after "b" was made
+    fn(image, m1, "b")
+    assert calls[-1] == "b" and len(calls) == 5      # dropped (size 3)
     with pytest.raises(InpaintkitError, match="size"):
         widgets.remembered(fill, size=0)

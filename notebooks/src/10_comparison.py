@@ -300,10 +300,10 @@ photo_fill = widgets.remembered(registry.inpaint)    # each method runs once per
 def own_photo(change=None):
     """Redraw at once when the image is uploaded, the hole changes or a method is ticked."""
     chosen = [name for name, box in boxes.items() if box.value]
-    img = your_image()
-    m = masklib.batch(hole.value, 1, img.shape[:2], seed=3)[0]
     with figure:                               # progress and errors show here, not in the log
         figure.clear_output(wait=True)
+        img = your_image()                     # an upload that is no image says so here
+        m = masklib.batch(hole.value, 1, img.shape[:2], seed=3)[0]
         todo = [name for name in chosen if not photo_fill.has(img, m, name)]
         if any(name in slow for name in todo):
             print("filling the hole with " + ", ".join(todo) + " ...")
