@@ -103,8 +103,9 @@ def main(argv=None):
                         "class >= 9 %%), the one with the highest class-histogram entropy x mean confidence; the "
                         "highest of all steps while none meets it")
     p.add_argument("--keep-every", type=int, default=0,
-                   help="also keep the (averaged) generator of every K-th step in RUN_DIR/kept (a multiple of "
-                        "--sample-every), to score other steps afterwards with scripts/eval_dcgan.py")
+                   help="also keep the (averaged) generator and the discriminator of every K-th step in RUN_DIR/kept "
+                        "(a multiple of --sample-every), to score other steps afterwards with scripts/eval_dcgan.py "
+                        "or scripts/eval_large_holes.py --generator (the discriminator gives the search its prior term)")
     p.add_argument("--recall", type=float, default=0.0,
                    help="weight of |G(E(x)) - x|_1 with an encoder E trained along (G must redraw real cars: its "
                         "range covers the data), e.g. 5; with --cycle times |E(G(z)) - z|^2")
